@@ -1,0 +1,28 @@
+// Opens a job's input and output from its standard flags: a topic (Kafka,
+// or the in-process embedded broker for `--brokers embedded`) or file:PATH.
+#pragma once
+
+#include <memory>
+
+#include "connectors/kafka/embedded_broker.h"
+#include "runtime/job_options.h"
+#include "runtime/sink.h"
+#include "runtime/source.h"
+
+namespace kappa {
+
+struct Endpoints {
+  std::unique_ptr<EmbeddedBroker> embedded_broker;  // set for --brokers embedded; outlives the clients
+  std::unique_ptr<Sink> sink;
+  std::unique_ptr<Source> source;
+};
+
+// Partitions of each topic the embedded broker creates for a job.
+inline constexpr int kEmbeddedTopicPartitions = 8;
+
+// Connects and checks everything the flags name (brokers reachable, topics
+// present, files readable or writable) so that a mistake fails here, with
+// one message, before any record is read.
+Result<Endpoints> open_endpoints(const JobOptions& options);
+
+}  // namespace kappa

@@ -1,0 +1,116 @@
+#include "runtime/job_options.h"
+
+#include <CLI/CLI.hpp>
+#include <map>
+#include <thread>
+
+#include "runtime/duration.h"
+
+namespace kappa {
+
+void add_job_flags(CLI::App& app, JobOptions& options) {
+  app.add_option("--brokers", options.brokers,
+                 "Kafka bootstrap servers (host:port,...), or 'embedded' for an in-process test broker. "
+                 "Needed when --input or --output is a topic.")
+      ->envname("KAPPA_BROKERS");
+  app.add_option("--job-id", options.job_id,
+                 "Consumer group and state namespace; processes with the same id share the work. "
+                 "Default: the job's name.")
+      ->envname("KAPPA_JOB_ID");
+  app.add_option("--input", options.input, "Input topic(s), comma-separated, or file:PATH (JSON lines).")
+      ->envname("KAPPA_INPUT")
+      ->required();
+  app.add_option("--output", options.output, "Output topic, or file:PATH (JSON lines).")
+      ->envname("KAPPA_OUTPUT")
+      ->required();
+  const std::map<std::string, StartPosition> starts{
+      {"committed", StartPosition::kCommitted}, {"earliest", StartPosition::kEarliest}, {"latest", StartPosition::kLatest}};
+  app.add_option("--from", options.from,
+                 "Where to start reading: 'committed' (the group's position, earliest where it has none), "
+                 "'earliest' or 'latest'. Default: committed.")
+      ->envname("KAPPA_FROM")
+      ->transform(CLI::CheckedTransformer(starts, CLI::ignore_case));
+  app.add_option("--threads", options.threads, "Worker threads for tasks. Default: one per core.")
+      ->envname("KAPPA_THREADS")
+      ->check(CLI::Range(1, 1024));
+  const std::map<std::string, ErrorPolicy> policies{{"fail", ErrorPolicy::kFail}, {"skip", ErrorPolicy::kSkip}};
+  app.add_option("--on-error", options.on_error,
+                 "What to do with a record that does not decode or makes the job's code throw: 'fail' (stop "
+                 "with an error naming it) or 'skip' (count, log and go on). Default: fail.")
+      ->envname("KAPPA_ON_ERROR")
+      ->transform(CLI::CheckedTransformer(policies, CLI::ignore_case));
+  app.add_option("--log-level", options.log_level, "trace, debug, info, warn, error or off. Default: info.")
+      ->envname("KAPPA_LOG_LEVEL")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}, CLI::ignore_case));
+  app.add_option("-X", options.kafka_properties,
+                 "A librdkafka property, key=value (both clients), consumer.key=value or producer.key=value. "
+                 "Repeatable; in KAPPA_X, separate them with ';'.")
+      ->envname("KAPPA_X")
+      ->delimiter(';')
+      ->allow_extra_args(false);
+  app.add_option_function<std::string>(
+         "--checkpoint-interval",
+         [&options](const std::string& text) {
+           Result<std::chrono::milliseconds> interval = parse_duration(text);
+           if (!interval.is_ok()) throw CLI::ValidationError("--checkpoint-interval", interval.status().message());
+           if (interval->count() == 0) throw CLI::ValidationError("--checkpoint-interval", "must be more than 0");
+           options.checkpoint_interval = *interval;
+         },
+         "How often output is flushed and input positions are committed (500ms, 10s, 1m, ...). Default: 10s.")
+      ->envname("KAPPA_CHECKPOINT_INTERVAL");
+  const std::map<std::string, WireFormat> formats{{"protobuf", WireFormat::kProtobuf}, {"json", WireFormat::kJson}};
+  app.add_option("--input-format", options.input_format,
+                 "Encoding of input values: protobuf or json. Default: protobuf for topics, json for files.")
+      ->envname("KAPPA_INPUT_FORMAT")
+      ->transform(CLI::CheckedTransformer(formats, CLI::ignore_case));
+  app.add_option("--output-format", options.output_format,
+                 "Encoding of output values: protobuf or json. Default: protobuf for topics, json for files.")
+      ->envname("KAPPA_OUTPUT_FORMAT")
+      ->transform(CLI::CheckedTransformer(formats, CLI::ignore_case));
+}
+
+Status finish_job_options(JobOptions& options, const std::string& job_name) {
+  if (options.job_id.empty()) options.job_id = job_name;
+  if (options.threads == 0) options.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const bool uses_kafka = !options.input_is_file() || !options.output_is_file();
+  if (uses_kafka && options.brokers.empty()) {
+    return Status::invalid_argument(
+        "--brokers is needed because --input or --output is a topic (or set KAPPA_BROKERS); "
+        "'--brokers embedded' starts an in-process test broker");
+  }
+  if (options.input_is_file() && options.input.size() == std::string(JobOptions::kFilePrefix).size()) {
+    return Status::invalid_argument("--input file: needs a path, as in --input file:events.jsonl");
+  }
+  if (options.output_is_file() && options.output.size() == std::string(JobOptions::kFilePrefix).size()) {
+    return Status::invalid_argument("--output file: needs a path, as in --output file:results.jsonl");
+  }
+  for (const std::string& property : options.kafka_properties) {
+    if (property.find('=') == std::string::npos || property.front() == '=') {
+      return Status::invalid_argument("-X " + property + " is not key=value, as in -X fetch.max.bytes=1048576");
+    }
+  }
+  auto resolve = [](WireFormat format, bool file) {
+    if (format != WireFormat::kDefault) return format;
+    return file ? WireFormat::kJson : WireFormat::kProtobuf;
+  };
+  options.input_format = resolve(options.input_format, options.input_is_file());
+  options.output_format = resolve(options.output_format, options.output_is_file());
+  return Status::ok();
+}
+
+Status parse_job_flags(int argc, const char* const* argv, const std::string& job_name, const std::string& description,
+                       JobOptions& options) {
+  CLI::App app(description, job_name);
+  add_job_flags(app, options);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    std::fputs(app.help().c_str(), stdout);
+    return Status::aborted("");
+  } catch (const CLI::ParseError& e) {
+    return Status::invalid_argument(std::string(e.what()) + "; run with --help to see every flag");
+  }
+  return finish_job_options(options, job_name);
+}
+
+}  // namespace kappa

@@ -1,0 +1,62 @@
+// JobOptions: the flags every job executable accepts (DESIGN.md §7), each with
+// a KAPPA_* environment twin, parsed with CLI11.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "runtime/status.h"
+#include "runtime/task.h"
+
+namespace CLI {
+class App;
+}
+
+namespace kappa {
+
+enum class StartPosition { kCommitted, kEarliest, kLatest };
+enum class WireFormat { kDefault, kProtobuf, kJson };
+
+struct JobOptions {
+  // Kafka bootstrap servers, or "embedded" to start a test broker in-process.
+  // Needed when the input or output is a topic.
+  std::string brokers;
+  // Consumer group and state namespace. Default: the job's name.
+  std::string job_id;
+  // A topic (or comma-separated topics) or file:PATH.
+  std::string input;
+  // A topic or file:PATH.
+  std::string output;
+  // Where to start when the group has no position, or always (earliest/latest).
+  StartPosition from = StartPosition::kCommitted;
+  // Worker threads. Default: one per core.
+  int threads = 0;
+  ErrorPolicy on_error = ErrorPolicy::kFail;
+  std::string log_level = "info";
+  // librdkafka properties: key=value, consumer.key=value, producer.key=value.
+  std::vector<std::string> kafka_properties;
+  std::chrono::milliseconds checkpoint_interval{10'000};
+  // Value encodings. Default: protobuf for topics, JSON for files.
+  WireFormat input_format = WireFormat::kDefault;
+  WireFormat output_format = WireFormat::kDefault;
+
+  static constexpr const char* kFilePrefix = "file:";
+  bool input_is_file() const { return input.rfind(kFilePrefix, 0) == 0; }
+  bool output_is_file() const { return output.rfind(kFilePrefix, 0) == 0; }
+};
+
+// Registers the standard flags on `app`, writing into `options`.
+void add_job_flags(CLI::App& app, JobOptions& options);
+
+// Checks what the flags cannot check one by one; call after parsing. Fills
+// in defaults that depend on other values (job id, threads, formats).
+Status finish_job_options(JobOptions& options, const std::string& job_name);
+
+// Parses argv into `options`. On --help, prints help and returns
+// kAborted with an empty message; on a bad flag returns kInvalidArgument
+// with one line that names the flag.
+Status parse_job_flags(int argc, const char* const* argv, const std::string& job_name, const std::string& description,
+                       JobOptions& options);
+
+}  // namespace kappa

@@ -1,0 +1,161 @@
+#include "runtime/job_runner.h"
+
+#include <spdlog/spdlog.h>
+
+namespace kappa {
+namespace {
+
+void add_counters(JobTotals& totals, const TaskCounters& counters) {
+  totals.records_in += counters.records_in.load(std::memory_order_relaxed);
+  totals.records_out += counters.records_out.load(std::memory_order_relaxed);
+  totals.records_skipped += counters.records_skipped.load(std::memory_order_relaxed);
+}
+
+// How long the coordinator waits for group events before it looks at the
+// stop flag, failures and the commit clock again.
+constexpr std::chrono::milliseconds kPollInterval{100};
+
+}  // namespace
+
+JobRunner::JobRunner(JobRunnerOptions options, Source& source, Sink& sink, TaskFactory make_task)
+    : options_(options), source_(source), sink_(sink), make_task_(std::move(make_task)), executor_(options.threads) {}
+
+JobRunner::~JobRunner() {
+  // run() normally removes every task through close(); if it never ran to
+  // the end, make sure no turn still refers to a runner being destroyed.
+  for (TaskRunner* task : all_tasks()) task->pause();
+}
+
+void JobRunner::fail(const Status& status) {
+  std::lock_guard lock(failure_mu_);
+  if (failed_.load(std::memory_order_relaxed)) return;
+  failure_ = status;
+  failed_.store(true, std::memory_order_release);
+}
+
+std::vector<TaskRunner*> JobRunner::all_tasks() {
+  std::lock_guard lock(tasks_mu_);
+  std::vector<TaskRunner*> tasks;
+  for (auto& [id, task] : tasks_) tasks.push_back(task.get());
+  return tasks;
+}
+
+bool JobRunner::all_finished() {
+  std::lock_guard lock(tasks_mu_);
+  if (tasks_.empty()) return false;
+  for (auto& [id, task] : tasks_) {
+    if (!task->finished()) return false;
+  }
+  return true;
+}
+
+JobTotals JobRunner::totals() const {
+  std::lock_guard lock(tasks_mu_);
+  JobTotals totals = retired_;
+  for (auto& [id, task] : tasks_) add_counters(totals, task->task().counters());
+  return totals;
+}
+
+Status JobRunner::checkpoint(const std::vector<TaskRunner*>& tasks) {
+  for (TaskRunner* task : tasks) task->pause();
+  if (failed()) return Status::aborted("not committing after a failure");
+  // Every output of every batch before the barrier must be acknowledged
+  // before the positions after those batches are recorded.
+  KAPPA_RETURN_IF_ERROR(sink_.flush(options_.flush_timeout));
+  std::vector<PartitionPosition> positions;
+  for (TaskRunner* task : tasks) {
+    std::optional<int64_t> next = task->next_offset();
+    if (!next) continue;
+    const PartitionId& id = task->task().partition();
+    auto it = committed_.find(id);
+    if (it != committed_.end() && it->second == *next) continue;
+    positions.push_back({id, *next});
+  }
+  if (positions.empty()) return Status::ok();
+  KAPPA_RETURN_IF_ERROR(source_.commit(positions));
+  for (const PartitionPosition& p : positions) committed_[p.partition] = p.next_offset;
+  return Status::ok();
+}
+
+void JobRunner::handle_checkpoint(const Status& status, const char* what) {
+  if (status.is_ok() || failed()) return;
+  // Lost output is fatal. Anything else (a slow broker, a commit refused
+  // during a rebalance) only means a restart re-reads a little more, since
+  // outputs are at-least-once: say so and go on.
+  if (status.code() == StatusCode::kDataLoss) {
+    fail(status);
+  } else {
+    spdlog::warn("positions not committed for {}: {}; a restart re-reads from the previous commit", what,
+                 status.message());
+  }
+}
+
+void JobRunner::on_assigned(const PartitionId& partition, std::unique_ptr<PartitionReader> reader) {
+  auto runner = std::make_unique<TaskRunner>(make_task_(partition), std::move(reader), sink_, executor_, options_.task,
+                                             [this](const Status& status) { fail(status); });
+  TaskRunner* started = runner.get();
+  {
+    std::lock_guard lock(tasks_mu_);
+    tasks_[partition] = std::move(runner);
+  }
+  spdlog::debug("task {} started", partition.to_string());
+  started->start();
+}
+
+void JobRunner::on_revoked(const std::vector<PartitionId>& partitions) {
+  std::vector<TaskRunner*> revoked;
+  {
+    std::lock_guard lock(tasks_mu_);
+    for (const PartitionId& id : partitions) {
+      auto it = tasks_.find(id);
+      if (it != tasks_.end()) revoked.push_back(it->second.get());
+    }
+  }
+  handle_checkpoint(checkpoint(revoked), "revoked partitions");
+  std::lock_guard lock(tasks_mu_);
+  for (const PartitionId& id : partitions) {
+    auto it = tasks_.find(id);
+    if (it == tasks_.end()) continue;
+    add_counters(retired_, it->second->task().counters());
+    tasks_.erase(it);
+    committed_.erase(id);
+    spdlog::debug("task {} removed", id.to_string());
+  }
+}
+
+Status JobRunner::run() {
+  KAPPA_RETURN_IF_ERROR(source_.start(*this));
+  auto next_commit = std::chrono::steady_clock::now() + options_.commit_interval;
+  while (!failed()) {
+    if (options_.stop_requested != nullptr && options_.stop_requested->load(std::memory_order_relaxed)) {
+      spdlog::info("stop requested: finishing in-flight batches");
+      break;
+    }
+    if (source_.bounded() && all_finished()) break;
+    Status polled = source_.poll(kPollInterval);
+    if (!polled.is_ok()) {
+      fail(polled);
+      break;
+    }
+    if (std::chrono::steady_clock::now() >= next_commit) {
+      std::vector<TaskRunner*> tasks = all_tasks();
+      handle_checkpoint(checkpoint(tasks), "the periodic commit");
+      for (TaskRunner* task : tasks) task->resume();
+      next_commit = std::chrono::steady_clock::now() + options_.commit_interval;
+    }
+  }
+
+  // Shut down: finish in-flight batches, flush, commit, leave the group.
+  Status result = Status::ok();
+  Status final_checkpoint = checkpoint(all_tasks());
+  if (!final_checkpoint.is_ok() && !failed()) fail(final_checkpoint);
+  Status closed = source_.close();
+  {
+    std::lock_guard lock(failure_mu_);
+    if (failed_) result = failure_;
+  }
+  if (result.is_ok()) result = closed;
+  return result;
+}
+
+}  // namespace kappa

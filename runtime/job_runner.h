@@ -1,0 +1,93 @@
+// JobRunner: runs one job in this process, from a Source to a Sink.
+//
+// It is the coordinator: on its own thread it serves the source's group
+// events, creates a TaskRunner for each assigned partition and removes it on
+// revocation, and every commit interval it stops all tasks at a batch
+// boundary, flushes the sink and commits the positions reached, so a restart
+// loses nothing (outputs are at-least-once). It stops on request (SIGTERM),
+// at the end of a bounded input, or at the first error.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "runtime/executor.h"
+#include "runtime/sink.h"
+#include "runtime/source.h"
+#include "runtime/task.h"
+#include "runtime/task_runner.h"
+
+namespace kappa {
+
+using TaskFactory = std::function<std::unique_ptr<Task>(const PartitionId&)>;
+
+struct JobRunnerOptions {
+  // Worker threads for tasks. Default 1.
+  int threads = 1;
+  // How often output is flushed and positions are committed. Default 10 s.
+  std::chrono::milliseconds commit_interval{10'000};
+  // How long a flush may take before the job fails. Default 60 s.
+  std::chrono::milliseconds flush_timeout{60'000};
+  TaskRunnerOptions task;
+  // Set (by a signal handler, say) to stop the job cleanly. Optional.
+  const std::atomic<bool>* stop_requested = nullptr;
+};
+
+struct JobTotals {
+  uint64_t records_in = 0;
+  uint64_t records_out = 0;
+  uint64_t records_skipped = 0;
+};
+
+class JobRunner final : private SourceListener {
+ public:
+  JobRunner(JobRunnerOptions options, Source& source, Sink& sink, TaskFactory make_task);
+  ~JobRunner() override;
+
+  // Runs until a stop is requested, a bounded input ends, or something fails.
+  // Before returning it finishes in-flight batches, flushes the sink, commits
+  // positions (unless it failed) and closes the source.
+  Status run();
+
+  // Safe to call from any thread while run() is going on.
+  JobTotals totals() const;
+
+ private:
+  void on_assigned(const PartitionId& partition, std::unique_ptr<PartitionReader> reader) override;
+  void on_revoked(const std::vector<PartitionId>& partitions) override;
+
+  void fail(const Status& status);
+  bool failed() const { return failed_.load(std::memory_order_acquire); }
+  // Pauses the given tasks, flushes the sink and commits their positions.
+  // Leaves them paused.
+  Status checkpoint(const std::vector<TaskRunner*>& tasks);
+  // Fails the job if the checkpoint lost output; logs anything else.
+  void handle_checkpoint(const Status& status, const char* what);
+  std::vector<TaskRunner*> all_tasks();
+  bool all_finished();
+
+  JobRunnerOptions options_;
+  Source& source_;
+  Sink& sink_;
+  TaskFactory make_task_;
+  Executor executor_;
+
+  mutable std::mutex tasks_mu_;  // guards tasks_ and retired_ for totals()
+  std::map<PartitionId, std::unique_ptr<TaskRunner>> tasks_;
+  JobTotals retired_;  // counters of tasks already removed
+
+  std::map<PartitionId, int64_t> committed_;  // coordinator thread only
+
+  std::mutex failure_mu_;
+  Status failure_;
+  std::atomic<bool> failed_{false};
+};
+
+}  // namespace kappa

@@ -1,0 +1,117 @@
+// Task: one input partition's instance of the operator chain.
+//
+// The runtime creates a Task when a partition is assigned and drives it from
+// one thread at a time (see TaskRunner), one batch per call. PipelineTask is
+// the compiled form: decode with the input codec, push through the Pipeline,
+// encode with the output codec, with no virtual call per record.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "runtime/codec.h"
+#include "runtime/output_batch.h"
+#include "runtime/pipeline.h"
+#include "runtime/record.h"
+#include "runtime/source.h"
+#include "runtime/status.h"
+
+namespace kappa {
+
+// What a task does with a record that fails to decode or makes user code throw.
+enum class ErrorPolicy {
+  kFail,  // stop the job with an error naming the record
+  kSkip,  // count it, log it (rate-limited) and go on
+};
+
+// Totals a task updates once per batch; read by the runtime from any thread.
+struct TaskCounters {
+  std::atomic<uint64_t> records_in{0};
+  std::atomic<uint64_t> records_out{0};
+  std::atomic<uint64_t> records_skipped{0};
+};
+
+class Task {
+ public:
+  Task(PartitionId partition, ErrorPolicy policy) : partition_(std::move(partition)), policy_(policy) {}
+  virtual ~Task() = default;
+  Task(const Task&) = delete;
+  Task& operator=(const Task&) = delete;
+
+  // Processes one batch, appending its results to `out` (which the caller
+  // clears). An error means the job must stop.
+  virtual Status process(std::span<const Record> batch, OutputBatch& out) = 0;
+
+  const PartitionId& partition() const { return partition_; }
+  const TaskCounters& counters() const { return counters_; }
+
+ protected:
+  // Applies the error policy to one bad record: an error Status under kFail,
+  // OK (counted and logged) under kSkip.
+  Status on_bad_record(const Record& record, std::string_view what, std::string_view detail);
+  void count_batch(uint64_t in, uint64_t out) {
+    counters_.records_in.fetch_add(in, std::memory_order_relaxed);
+    counters_.records_out.fetch_add(out, std::memory_order_relaxed);
+  }
+
+ private:
+  PartitionId partition_;
+  ErrorPolicy policy_;
+  TaskCounters counters_;
+  // Skip logging is rate-limited so a topic full of bad records cannot flood the log.
+  std::chrono::steady_clock::time_point last_skip_log_{};
+  uint64_t skips_not_logged_ = 0;
+};
+
+template <class P, class InCodec, class OutCodec>
+  requires Codec<InCodec, typename P::input_type> && Codec<OutCodec, typename P::output_type>
+class PipelineTask final : public Task {
+ public:
+  using In = typename P::input_type;
+  using Out = typename P::output_type;
+
+  PipelineTask(PartitionId partition, ErrorPolicy policy, P pipeline, InCodec in_codec, OutCodec out_codec)
+      : Task(std::move(partition), policy),
+        pipeline_(std::move(pipeline)),
+        in_codec_(std::move(in_codec)),
+        out_codec_(std::move(out_codec)) {}
+
+  Status process(std::span<const Record> batch, OutputBatch& out) override {
+    const std::size_t out_before = out.size();
+    auto emit = [&](Element<Out>&& result) {
+      out.add(result.meta.key, result.meta.timestamp,
+              [&](std::string& bytes) { out_codec_.encode(result.value, bytes); });
+    };
+    for (const Record& record : batch) {
+      // Decode into the same element every time so a steady stream allocates nothing.
+      Status decoded = in_codec_.decode(record.value, scratch_.value);
+      if (!decoded.is_ok()) {
+        KAPPA_RETURN_IF_ERROR(on_bad_record(record, "does not decode", decoded.message()));
+        continue;
+      }
+      scratch_.meta = RecordMeta{record.key, record.timestamp, record.partition, record.offset};
+      try {
+        pipeline_.push(std::move(scratch_), emit);
+      } catch (const std::exception& e) {
+        KAPPA_RETURN_IF_ERROR(on_bad_record(record, "made the job's code throw", e.what()));
+      } catch (...) {
+        KAPPA_RETURN_IF_ERROR(on_bad_record(record, "made the job's code throw", "a non-standard exception"));
+      }
+    }
+    count_batch(batch.size(), out.size() - out_before);
+    return Status::ok();
+  }
+
+ private:
+  P pipeline_;
+  InCodec in_codec_;
+  OutCodec out_codec_;
+  Element<In> scratch_{};
+};
+
+}  // namespace kappa

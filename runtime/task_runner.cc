@@ -1,0 +1,103 @@
+#include "runtime/task_runner.h"
+
+namespace kappa {
+
+TaskRunner::TaskRunner(std::unique_ptr<Task> task, std::unique_ptr<PartitionReader> reader, Sink& sink,
+                       Executor& executor, TaskRunnerOptions options, std::function<void(const Status&)> on_failure)
+    : task_(std::move(task)),
+      reader_(std::move(reader)),
+      sink_(sink),
+      executor_(executor),
+      options_(options),
+      on_failure_(std::move(on_failure)) {
+  batch_.reserve(options_.batch_size);
+}
+
+TaskRunner::~TaskRunner() {
+  std::unique_lock lock(mu_);
+  KAPPA_CHECK(state_ == State::kIdle, "a task runner was destroyed while a turn was queued or running");
+}
+
+void TaskRunner::start() {
+  reader_->set_wakeup([this] { wake(); });
+  wake();
+}
+
+void TaskRunner::wake() {
+  std::lock_guard lock(mu_);
+  wake_pending_ = true;
+  if (state_ == State::kIdle && !paused_ && !failed_ && !finished()) schedule_locked();
+}
+
+void TaskRunner::schedule_locked() {
+  state_ = State::kQueued;
+  executor_.enqueue([this] { run_turn(); });
+}
+
+void TaskRunner::pause() {
+  std::unique_lock lock(mu_);
+  paused_ = true;
+  idle_.wait(lock, [this] { return state_ == State::kIdle; });
+}
+
+void TaskRunner::resume() {
+  std::lock_guard lock(mu_);
+  paused_ = false;
+  if (wake_pending_ && state_ == State::kIdle && !failed_ && !finished()) schedule_locked();
+}
+
+std::optional<int64_t> TaskRunner::next_offset() const {
+  const int64_t offset = next_offset_.load(std::memory_order_acquire);
+  if (offset < 0) return std::nullopt;
+  return offset;
+}
+
+void TaskRunner::run_turn() {
+  {
+    std::lock_guard lock(mu_);
+    if (paused_) {
+      state_ = State::kIdle;
+      idle_.notify_all();
+      return;
+    }
+    state_ = State::kRunning;
+    wake_pending_ = false;
+  }
+  const Turn turn = process_batches();
+  std::lock_guard lock(mu_);
+  if (turn == Turn::kEnd) finished_.store(true, std::memory_order_release);
+  if (turn == Turn::kFailed) failed_ = true;
+  const bool more = (turn == Turn::kMore || wake_pending_) && turn != Turn::kEnd && turn != Turn::kFailed;
+  if (more && !paused_) {
+    // Back to the end of the queue rather than looping here, so that other
+    // partitions get their turn.
+    schedule_locked();
+  } else {
+    state_ = State::kIdle;
+    if (more) wake_pending_ = true;
+    idle_.notify_all();
+  }
+}
+
+TaskRunner::Turn TaskRunner::process_batches() {
+  for (int i = 0; i < options_.batches_per_turn; ++i) {
+    Result<ReadStatus> read = reader_->read(batch_, options_.batch_size);
+    if (!read.is_ok()) {
+      on_failure_(read.status());
+      return Turn::kFailed;
+    }
+    if (*read == ReadStatus::kEmpty) return Turn::kDrained;
+    if (*read == ReadStatus::kEnd) return Turn::kEnd;
+    output_.clear();
+    Status status = task_->process(batch_, output_);
+    if (status.is_ok() && !output_.empty()) status = sink_.write(output_);
+    if (!status.is_ok()) {
+      on_failure_(status);
+      return Turn::kFailed;
+    }
+    next_offset_.store(batch_.back().offset + 1, std::memory_order_release);
+  }
+  return Turn::kMore;
+}
+
+}  // namespace kappa
