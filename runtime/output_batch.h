@@ -36,6 +36,13 @@ class OutputBatch {
   }
   Timestamp timestamp(std::size_t i) const { return entries_[i].timestamp; }
 
+  // Drops every result after the first `size` (to undo a record's partial output).
+  void truncate(std::size_t size) {
+    if (size >= entries_.size()) return;
+    bytes_.resize(entries_[size].key_begin);
+    entries_.resize(size);
+  }
+
   void clear() {
     bytes_.clear();
     entries_.clear();

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <concepts>
+#include <ranges>
 #include <cstddef>
 #include <tuple>
 #include <type_traits>
@@ -117,14 +118,14 @@ template <class T, class F>
 struct FlatMapRangeStage {
   using input_type = T;
   using range_type = std::decay_t<pipeline_detail::user_result_t<F, T>>;
-  using output_type = std::decay_t<decltype(*std::begin(std::declval<range_type&>()))>;
+  using output_type = std::ranges::range_value_t<range_type>;
   F fn;
 
   template <class Emit>
   void process(Element<T>&& e, Emit& emit) {
     RecordMeta meta = e.meta;
     range_type outputs = pipeline_detail::call_user(fn, e);
-    for (auto& out : outputs) emit(Element<output_type>{std::move(out), meta});
+    for (auto&& out : outputs) emit(Element<output_type>{output_type(std::move(out)), meta});
   }
 };
 
@@ -160,7 +161,7 @@ class Pipeline {
     static_assert(pipeline_detail::is_user_function<F, Out>,
                   "map() takes a function U(const T&), U(T) or U(const T&, const kappa::RecordMeta&), "
                   "where T is the stream's current type");
-    static_assert(!std::is_void_v<pipeline_detail::user_result_t<F, Out>>,
+    static_assert(!pipeline_detail::is_user_function<F, Out> || !std::is_void_v<pipeline_detail::user_result_t<F, Out>>,
                   "map() needs a function that returns the new value; use filter() to drop records");
     return append(MapStage<Out, F>{std::move(f)});
   }

@@ -95,11 +95,15 @@ class PipelineTask final : public Task {
         continue;
       }
       scratch_.meta = RecordMeta{record.key, record.timestamp, record.partition, record.offset};
+      const std::size_t record_start = out.size();
       try {
         pipeline_.push(std::move(scratch_), emit);
       } catch (const std::exception& e) {
+        // A skipped record leaves no trace: drop what it emitted before throwing.
+        out.truncate(record_start);
         KAPPA_RETURN_IF_ERROR(on_bad_record(record, "made the job's code throw", e.what()));
       } catch (...) {
+        out.truncate(record_start);
         KAPPA_RETURN_IF_ERROR(on_bad_record(record, "made the job's code throw", "a non-standard exception"));
       }
     }

@@ -14,8 +14,13 @@ TaskRunner::TaskRunner(std::unique_ptr<Task> task, std::unique_ptr<PartitionRead
 }
 
 TaskRunner::~TaskRunner() {
-  std::unique_lock lock(mu_);
-  KAPPA_CHECK(state_ == State::kIdle, "a task runner was destroyed while a turn was queued or running");
+  {
+    std::unique_lock lock(mu_);
+    KAPPA_CHECK(state_ == State::kIdle, "a task runner was destroyed while a turn was queued or running");
+  }
+  // The reader goes first: once it is destroyed no wake-up can arrive, so
+  // none can touch the mutex while it is being destroyed.
+  reader_.reset();
 }
 
 void TaskRunner::start() {

@@ -1,5 +1,6 @@
 #include "connectors/file/jsonl_file_source.h"
 
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -32,7 +33,7 @@ class FileReader final : public PartitionReader {
         break;
       }
       std::size_t size = static_cast<std::size_t>(n);
-      while (size > 0 && (line_[size - 1] == '\n' || line_[size - 1] == '\r')) --size;
+      while (size > 0 && std::isspace(static_cast<unsigned char>(line_[size - 1]))) --size;
       const int64_t number = next_line_++;
       if (size == 0) continue;
       buffer_.append(line_, size);

@@ -1,7 +1,8 @@
 // JsonLinesFileSource: a bounded source over a file of one record per line
 // (JSON lines), so jobs run without a broker and tests can check outputs
 // byte for byte. One partition; a record's offset is its line number
-// (from 0), its key is empty and its timestamp 0. Blank lines are skipped.
+// (from 0), its key is empty and its timestamp 0. Blank lines (and lines of
+// white space only) are skipped; trailing white space is trimmed.
 // The job exits once the file is read and its results are flushed.
 #pragma once
 

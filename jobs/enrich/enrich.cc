@@ -1,5 +1,6 @@
 #include "jobs/enrich/enrich.h"
 
+#include <cmath>
 #include <string_view>
 
 namespace kappa::jobs {
@@ -24,7 +25,7 @@ const char* band_of(double amount_eur) {
 EnrichedTransaction enrich(const Transaction& transaction) {
   EnrichedTransaction out;
   *out.mutable_transaction() = transaction;
-  const double eur = to_eur(transaction.amount(), transaction.currency());
+  const double eur = std::round(to_eur(transaction.amount(), transaction.currency()) * 100) / 100;  // cents
   out.set_amount_eur(eur);
   out.set_amount_band(band_of(eur));
   constexpr int64_t kMsPerHour = 3'600'000;

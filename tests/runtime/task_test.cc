@@ -1,0 +1,293 @@
+#include "runtime/task.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <charconv>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "connectors/codec/bytes_codec.h"
+#include "runtime/pipeline.h"
+
+namespace kappa {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// Decimal text <-> int; anything else fails to decode.
+struct DecimalCodec {
+  Status decode(std::string_view bytes, int& value) const {
+    value = -999;  // what a half-done decode could leave behind
+    auto [end, ec] = std::from_chars(bytes.data(), bytes.data() + bytes.size(), value);
+    if (ec != std::errc() || end != bytes.data() + bytes.size() || bytes.empty()) {
+      return Status::corruption("'" + std::string(bytes) + "' is not a number");
+    }
+    return Status::ok();
+  }
+  void encode(const int& value, std::string& out) const { out += std::to_string(value); }
+};
+static_assert(Codec<DecimalCodec, int>);
+static_assert(Codec<BytesCodec, std::string>);
+
+// Builds records over strings kept alive by the fixture.
+class Records {
+ public:
+  Records& add(std::string key, std::string value, Timestamp timestamp, int64_t offset) {
+    keys_.push_back(std::move(key));
+    values_.push_back(std::move(value));
+    timestamps_.push_back(timestamp);
+    offsets_.push_back(offset);
+    return *this;
+  }
+  std::vector<Record> build(int32_t partition = 2) const {
+    std::vector<Record> records;
+    for (std::size_t i = 0; i < keys_.size(); ++i) {
+      Record r;
+      r.key = keys_[i];
+      r.value = values_[i];
+      r.timestamp = timestamps_[i];
+      r.partition = partition;
+      r.offset = offsets_[i];
+      records.push_back(r);
+    }
+    return records;
+  }
+
+ private:
+  std::vector<std::string> keys_, values_;
+  std::vector<Timestamp> timestamps_;
+  std::vector<int64_t> offsets_;
+};
+
+struct Output {
+  std::string key;
+  std::string value;
+  Timestamp timestamp;
+  friend bool operator==(const Output&, const Output&) = default;
+  friend std::ostream& operator<<(std::ostream& os, const Output& o) {
+    return os << "{" << o.key << ", " << o.value << ", " << o.timestamp << "}";
+  }
+};
+
+std::vector<Output> outputs(const OutputBatch& batch) {
+  std::vector<Output> out;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    out.push_back({std::string(batch.key(i)), std::string(batch.value(i)), batch.timestamp(i)});
+  }
+  return out;
+}
+
+const PartitionId kPartition{"payments", 2};
+
+template <class P, class InCodec, class OutCodec>
+auto make_task(ErrorPolicy policy, P pipeline, InCodec in, OutCodec out) {
+  return PipelineTask<P, InCodec, OutCodec>(kPartition, policy, std::move(pipeline), std::move(in), std::move(out));
+}
+
+TEST(PipelineTaskTest, BytesCodecKeepsKeyAndTimestamp) {
+  auto task = make_task(ErrorPolicy::kFail, pipeline<std::string>().map([](std::string&& s) { return s + "!"; }),
+                        BytesCodec{}, BytesCodec{});
+  Records records;
+  records.add("k1", "a", 10, 0).add("", "b", 20, 1).add("k3", std::string("\0\xff", 2), -5, 2);
+  OutputBatch out;
+  ASSERT_TRUE(task.process(records.build(), out).is_ok());
+  EXPECT_THAT(outputs(out),
+              ElementsAre(Output{"k1", "a!", 10}, Output{"", "b!", 20}, Output{"k3", std::string("\0\xff!", 3), -5}));
+  EXPECT_EQ(task.partition(), kPartition);
+  EXPECT_EQ(task.counters().records_in.load(), 3u);
+  EXPECT_EQ(task.counters().records_out.load(), 3u);
+  EXPECT_EQ(task.counters().records_skipped.load(), 0u);
+}
+
+TEST(PipelineTaskTest, CustomCodecAndCountersAcrossBatches) {
+  auto task =
+      make_task(ErrorPolicy::kFail, pipeline<int>().filter([](const int& x) { return x >= 0; }).flat_map([](int x) {
+        return std::vector<int>{x, x * 10};
+      }),
+                DecimalCodec{}, DecimalCodec{});
+  Records first;
+  first.add("a", "1", 100, 7).add("b", "-4", 200, 8).add("c", "3", 300, 9);
+  OutputBatch out;
+  ASSERT_TRUE(task.process(first.build(), out).is_ok());
+  EXPECT_THAT(outputs(out), ElementsAre(Output{"a", "1", 100}, Output{"a", "10", 100}, Output{"c", "3", 300},
+                                        Output{"c", "30", 300}));
+  EXPECT_EQ(task.counters().records_in.load(), 3u);
+  EXPECT_EQ(task.counters().records_out.load(), 4u);
+
+  // The caller clears the batch; counters only count what this call added.
+  Records second;
+  second.add("d", "5", 400, 10);
+  out.clear();
+  ASSERT_TRUE(task.process(second.build(), out).is_ok());
+  EXPECT_THAT(outputs(out), ElementsAre(Output{"d", "5", 400}, Output{"d", "50", 400}));
+  EXPECT_EQ(task.counters().records_in.load(), 4u);
+  EXPECT_EQ(task.counters().records_out.load(), 6u);
+
+  // Appending without clearing: records_out counts only the new results.
+  ASSERT_TRUE(task.process(second.build(), out).is_ok());
+  EXPECT_EQ(out.size(), 4u);
+  EXPECT_EQ(task.counters().records_out.load(), 8u);
+}
+
+TEST(PipelineTaskTest, EmptyBatch) {
+  auto task = make_task(ErrorPolicy::kFail, pipeline<std::string>(), BytesCodec{}, BytesCodec{});
+  OutputBatch out;
+  ASSERT_TRUE(task.process({}, out).is_ok());
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(task.counters().records_in.load(), 0u);
+}
+
+TEST(PipelineTaskTest, MetaReachesTheUserFunction) {
+  auto task = make_task(ErrorPolicy::kFail, pipeline<int>().map([](int x, const RecordMeta& meta) {
+    return x + static_cast<int>(meta.offset) * 1000 + meta.partition * 100;
+  }),
+                        DecimalCodec{}, DecimalCodec{});
+  Records records;
+  records.add("k", "5", 1, 3);
+  OutputBatch out;
+  ASSERT_TRUE(task.process(records.build(/*partition=*/2), out).is_ok());
+  EXPECT_THAT(outputs(out), ElementsAre(Output{"k", "3205", 1}));
+}
+
+TEST(PipelineTaskTest, DecodeFailureUnderFailNamesPartitionAndOffset) {
+  auto task = make_task(ErrorPolicy::kFail, pipeline<int>(), DecimalCodec{}, DecimalCodec{});
+  Records records;
+  records.add("a", "1", 0, 40).add("b", "oops", 0, 41).add("c", "3", 0, 42);
+  OutputBatch out;
+  Status status = task.process(records.build(), out);
+  ASSERT_EQ(status.code(), StatusCode::kCorruption) << status.to_string();
+  EXPECT_THAT(status.message(), HasSubstr("payments/2"));
+  EXPECT_THAT(status.message(), HasSubstr("offset 41"));
+  EXPECT_THAT(status.message(), HasSubstr("'oops' is not a number"));
+  EXPECT_THAT(status.message(), HasSubstr("--on-error skip"));
+  EXPECT_THAT(status.message(), Not(HasSubstr("\n")));
+  EXPECT_EQ(task.counters().records_skipped.load(), 0u);
+}
+
+TEST(PipelineTaskTest, DecodeFailureUnderSkipIsCountedAndTheRestProcessed) {
+  auto task =
+      make_task(ErrorPolicy::kSkip, pipeline<int>().map([](int x) { return x * 2; }), DecimalCodec{}, DecimalCodec{});
+  Records records;
+  records.add("a", "1", 1, 40).add("b", "oops", 2, 41).add("c", "", 3, 42).add("d", "4", 4, 43);
+  OutputBatch out;
+  ASSERT_TRUE(task.process(records.build(), out).is_ok());
+  EXPECT_THAT(outputs(out), ElementsAre(Output{"a", "2", 1}, Output{"d", "8", 4}));
+  EXPECT_EQ(task.counters().records_skipped.load(), 2u);
+  EXPECT_EQ(task.counters().records_in.load(), 4u);
+  EXPECT_EQ(task.counters().records_out.load(), 2u);
+}
+
+TEST(PipelineTaskTest, ThrowingUserFunctionUnderFail) {
+  auto task = make_task(ErrorPolicy::kFail, pipeline<int>().map([](int x) {
+    if (x == 13) throw std::runtime_error("unlucky number");
+    return x;
+  }),
+                        DecimalCodec{}, DecimalCodec{});
+  Records records;
+  records.add("a", "1", 0, 5).add("b", "13", 0, 6).add("c", "2", 0, 7);
+  OutputBatch out;
+  Status status = task.process(records.build(), out);
+  ASSERT_EQ(status.code(), StatusCode::kCorruption) << status.to_string();
+  EXPECT_THAT(status.message(), HasSubstr("payments/2"));
+  EXPECT_THAT(status.message(), HasSubstr("offset 6"));
+  EXPECT_THAT(status.message(), HasSubstr("throw"));
+  EXPECT_THAT(status.message(), HasSubstr("unlucky number"));
+  EXPECT_THAT(status.message(), Not(HasSubstr("\n")));
+}
+
+TEST(PipelineTaskTest, ThrowingUserFunctionUnderSkip) {
+  auto task = make_task(ErrorPolicy::kSkip, pipeline<int>().filter([](const int& x) {
+    if (x == 13) throw std::runtime_error("unlucky number");
+    if (x == 14) throw 14;  // not a std::exception
+    return true;
+  }),
+                        DecimalCodec{}, DecimalCodec{});
+  Records records;
+  records.add("a", "1", 0, 5).add("b", "13", 0, 6).add("c", "14", 0, 7).add("d", "2", 0, 8);
+  OutputBatch out;
+  ASSERT_TRUE(task.process(records.build(), out).is_ok());
+  EXPECT_THAT(outputs(out), ElementsAre(Output{"a", "1", 0}, Output{"d", "2", 0}));
+  EXPECT_EQ(task.counters().records_skipped.load(), 2u);
+  EXPECT_EQ(task.counters().records_in.load(), 4u);
+  EXPECT_EQ(task.counters().records_out.load(), 2u);
+}
+
+// Regression: a flat_map that emitted results and then threw left those
+// results in the output although the record counted as skipped.
+TEST(PipelineTaskTest, SkippedRecordLeavesNoPartialOutput) {
+  auto task = make_task(ErrorPolicy::kSkip, pipeline<int>().flat_map<int>([](const int& x, auto& out) {
+    out(x);
+    out(x + 100);
+    if (x == 13) throw std::runtime_error("failed after emitting");
+  }),
+                        DecimalCodec{}, DecimalCodec{});
+  Records records;
+  records.add("a", "1", 0, 5).add("b", "13", 0, 6).add("c", "2", 0, 7);
+  OutputBatch out;
+  ASSERT_TRUE(task.process(records.build(), out).is_ok());
+  EXPECT_THAT(outputs(out), ElementsAre(Output{"a", "1", 0}, Output{"a", "101", 0}, Output{"c", "2", 0},
+                                        Output{"c", "102", 0}));
+  EXPECT_EQ(task.counters().records_skipped.load(), 1u);
+  EXPECT_EQ(task.counters().records_out.load(), 4u);
+}
+
+TEST(PipelineTaskTest, NonStandardExceptionUnderFail) {
+  auto task =
+      make_task(ErrorPolicy::kFail, pipeline<int>().map([](int x) -> int { throw x; }), DecimalCodec{}, DecimalCodec{});
+  Records records;
+  records.add("a", "1", 0, 99);
+  OutputBatch out;
+  Status status = task.process(records.build(), out);
+  ASSERT_EQ(status.code(), StatusCode::kCorruption);
+  EXPECT_THAT(status.message(), HasSubstr("offset 99"));
+  EXPECT_THAT(status.message(), HasSubstr("non-standard exception"));
+}
+
+TEST(PipelineTaskTest, SkippedRecordDoesNotLeakIntoTheNextOne) {
+  // The task reuses one decoded value; a failed decode must not be pushed and
+  // the next record must see only its own value.
+  std::vector<int> seen;
+  auto task = make_task(ErrorPolicy::kSkip, pipeline<int>().map([&seen](int x) {
+    seen.push_back(x);
+    return x;
+  }),
+                        DecimalCodec{}, DecimalCodec{});
+  Records records;
+  records.add("a", "x", 0, 0).add("b", "7", 0, 1).add("c", "12abc", 0, 2).add("d", "8", 0, 3);
+  OutputBatch out;
+  ASSERT_TRUE(task.process(records.build(), out).is_ok());
+  EXPECT_THAT(seen, ElementsAre(7, 8));
+}
+
+TEST(PipelineTaskTest, ManySkipsAreAllCounted) {
+  // Logging of skips is rate-limited; counting must not be.
+  auto task = make_task(ErrorPolicy::kSkip, pipeline<int>(), DecimalCodec{}, DecimalCodec{});
+  Records records;
+  for (int i = 0; i < 500; ++i) records.add("k", i % 5 == 0 ? "5" : "bad", 0, i);
+  OutputBatch out;
+  ASSERT_TRUE(task.process(records.build(), out).is_ok());
+  EXPECT_EQ(out.size(), 100u);
+  EXPECT_EQ(task.counters().records_skipped.load(), 400u);
+  EXPECT_EQ(task.counters().records_in.load(), 500u);
+  EXPECT_EQ(task.counters().records_out.load(), 100u);
+}
+
+TEST(PipelineTaskTest, MoveOnlyByValueMapDoesNotBreakTheReusedValue) {
+  // map takes the decoded string by value (moving it out); the next decode
+  // must still produce a complete value.
+  auto task = make_task(ErrorPolicy::kFail, pipeline<std::string>().map([](std::string s) { return s; }), BytesCodec{},
+                        BytesCodec{});
+  Records records;
+  records.add("", std::string(100, 'a'), 0, 0).add("", "b", 0, 1).add("", std::string(50, 'c'), 0, 2);
+  OutputBatch out;
+  ASSERT_TRUE(task.process(records.build(), out).is_ok());
+  EXPECT_THAT(outputs(out), ElementsAre(Output{"", std::string(100, 'a'), 0}, Output{"", "b", 0},
+                                        Output{"", std::string(50, 'c'), 0}));
+}
+
+}  // namespace
+}  // namespace kappa

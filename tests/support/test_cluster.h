@@ -1,0 +1,59 @@
+// TestCluster: a Kafka broker for integration tests, either the embedded
+// broker (in this test process) or the real Apache Kafka that the ctest
+// fixture started (its address in $KAPPA_TEST_KAFKA_BOOTSTRAP_FILE), plus
+// the producing and reading that tests need around a job.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "connectors/kafka/embedded_broker.h"
+#include "connectors/kafka/kafka_client.h"
+
+namespace kappa::testing {
+
+enum class ClusterKind { kEmbedded, kReal };
+
+struct ConsumedRecord {
+  std::string key;
+  std::string value;
+  int32_t partition = 0;
+  int64_t offset = 0;
+};
+
+class TestCluster {
+ public:
+  static Result<std::unique_ptr<TestCluster>> create(ClusterKind kind);
+  ~TestCluster();
+
+  const std::string& bootstrap() const { return bootstrap_; }
+  ClusterKind kind() const { return kind_; }
+  Status create_topic(const std::string& topic, int partitions);
+  // Produces (key, value) records with an idempotent producer and waits for
+  // every acknowledgement.
+  Status produce(const std::string& topic, const std::vector<std::pair<std::string, std::string>>& records);
+  // Total records in the topic (sum of high watermarks).
+  Result<int64_t> count(const std::string& topic);
+  // Waits until the topic holds at least `records`; false on timeout.
+  bool wait_for_count(const std::string& topic, int64_t records, std::chrono::milliseconds timeout);
+  // Every record in the topic now, in partition order.
+  Result<std::vector<ConsumedRecord>> read_all(const std::string& topic);
+
+ private:
+  TestCluster() = default;
+  Result<std::vector<int64_t>> high_watermarks(const std::string& topic);
+
+  ClusterKind kind_ = ClusterKind::kEmbedded;
+  std::unique_ptr<EmbeddedBroker> embedded_;
+  std::string bootstrap_;
+  KafkaHandle producer_;
+};
+
+// A topic name no earlier test run used.
+std::string unique_topic(const std::string& prefix);
+
+}  // namespace kappa::testing
