@@ -88,7 +88,8 @@ class PipelineTask final : public Task {
               [&](std::string& bytes) { out_codec_.encode(result.value, bytes); });
     };
     for (const Record& record : batch) {
-      // Decode into the same element every time so a steady stream allocates nothing.
+      // Decode into the same element every time, so decoding allocates only when
+      // a value outgrows what the previous one left (or a stage moves it out).
       Status decoded = in_codec_.decode(record.value, scratch_.value);
       if (!decoded.is_ok()) {
         KAPPA_RETURN_IF_ERROR(on_bad_record(record, "does not decode", decoded.message()));

@@ -7,6 +7,19 @@
 namespace kappa {
 namespace {
 
+bool header_at(const void* native, std::size_t index, Header& out) {
+  // Safe to cast back: Headers only ever gets this function with a message.
+  auto* m = static_cast<rd_kafka_message_t*>(const_cast<void*>(native));
+  rd_kafka_headers_t* headers = nullptr;
+  if (rd_kafka_message_headers(m, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR) return false;
+  const char* name = nullptr;
+  const void* value = nullptr;
+  std::size_t size = 0;
+  if (rd_kafka_header_get_all(headers, index, &name, &value, &size) != RD_KAFKA_RESP_ERR_NO_ERROR) return false;
+  out = {name, {static_cast<const char*>(value), size}};
+  return true;
+}
+
 // Reads one partition's queue for its task.
 class KafkaPartitionReader final : public PartitionReader {
  public:
@@ -33,8 +46,6 @@ class KafkaPartitionReader final : public PartitionReader {
     const ssize_t n = rd_kafka_consume_batch_queue(queue_.get(), 0, messages_.data(), max_records);
     if (n < 0) return Status::internal("reading a partition queue failed: " + kafka_error_text(rd_kafka_last_error()));
     held_ = static_cast<std::size_t>(n);
-    headers_.clear();
-    header_ranges_.clear();
     for (std::size_t i = 0; i < held_; ++i) {
       rd_kafka_message_t* m = messages_[i];
       if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -51,34 +62,14 @@ class KafkaPartitionReader final : public PartitionReader {
       r.timestamp = rd_kafka_message_timestamp(m, nullptr);
       r.partition = m->partition;
       r.offset = m->offset;
-      collect_headers(m);
+      r.headers = Headers(m, &header_at);
       batch.push_back(r);
-    }
-    // Header spans point into headers_, which is complete only now.
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      auto [begin, count] = header_ranges_[i];
-      batch[i].headers = std::span<const Header>(headers_.data() + begin, count);
     }
     if (batch.empty()) return held_ == 0 ? ReadStatus::kEmpty : read(batch, max_records);
     return ReadStatus::kRecords;
   }
 
  private:
-  void collect_headers(rd_kafka_message_t* m) {
-    const std::size_t begin = headers_.size();
-    rd_kafka_headers_t* headers = nullptr;
-    if (rd_kafka_message_headers(m, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      const char* name = nullptr;
-      const void* value = nullptr;
-      std::size_t size = 0;
-      for (std::size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
-           ++i) {
-        headers_.push_back({name, {static_cast<const char*>(value), size}});
-      }
-    }
-    header_ranges_.emplace_back(begin, headers_.size() - begin);
-  }
-
   void release_messages() {
     for (std::size_t i = 0; i < held_; ++i) rd_kafka_message_destroy(messages_[i]);
     held_ = 0;
@@ -88,8 +79,6 @@ class KafkaPartitionReader final : public PartitionReader {
   std::function<void()> wakeup_;
   std::vector<rd_kafka_message_t*> messages_;
   std::size_t held_ = 0;
-  std::vector<Header> headers_;
-  std::vector<std::pair<std::size_t, std::size_t>> header_ranges_;
 };
 
 PartitionId id_of(const rd_kafka_topic_partition_t& tp) { return {tp.topic, tp.partition}; }
@@ -110,6 +99,10 @@ Status KafkaSource::start(SourceListener& listener) {
       {"enable.auto.offset.store", "false"},
       {"auto.offset.reset", options_.from == StartPosition::kLatest ? "latest" : "earliest"},
       {"client.id", "kappa-" + options_.group_id},
+      // Each assigned partition has its own queue, and librdkafka's prefetch
+      // limit applies to each: 16 MiB a partition keeps a process with many
+      // partitions within a few hundred MiB (the default, 64 MiB, does not).
+      {"queued.max.messages.kbytes", "16384"},
   };
   KAPPA_ASSIGN_OR_RETURN(KafkaConf conf, make_kafka_conf(KafkaRole::kConsumer, options_.client, defaults));
   rd_kafka_conf_set_opaque(conf.get(), this);

@@ -9,7 +9,8 @@
 //
 // Values are decoded and encoded with the default codec of the pipeline's
 // input and output types (Protobuf messages: binary or JSON by
-// --input-format / --output-format; std::string: raw bytes), or with codecs
+// --input-format / --output-format; std::string or std::string_view: raw
+// bytes), or with codecs
 // passed to run().
 #pragma once
 
@@ -31,13 +32,13 @@ template <class T>
 auto default_codec(WireFormat format) {
   if constexpr (ProtobufMessage<T>) {
     return MessageCodec<T>(format);
-  } else if constexpr (std::is_same_v<T, std::string>) {
+  } else if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, std::string_view>) {
     (void)format;
     return BytesCodec{};
   } else {
     static_assert(ProtobufMessage<T> || std::is_same_v<T, std::string>,
-                  "no default codec for this type: use a Protobuf message or std::string, or pass codecs "
-                  "to Job::run(argc, argv, pipeline, input_codec, output_codec)");
+                  "no default codec for this type: use a Protobuf message, std::string or std::string_view, or "
+                  "pass codecs to Job::run(argc, argv, pipeline, input_codec, output_codec)");
   }
 }
 
