@@ -9,6 +9,7 @@ void add_counters(JobTotals& totals, const TaskCounters& counters) {
   totals.records_in += counters.records_in.load(std::memory_order_relaxed);
   totals.records_out += counters.records_out.load(std::memory_order_relaxed);
   totals.records_skipped += counters.records_skipped.load(std::memory_order_relaxed);
+  totals.records_late += counters.records_late.load(std::memory_order_relaxed);
 }
 
 // How long the coordinator waits for group events before it looks at the
@@ -17,8 +18,13 @@ constexpr std::chrono::milliseconds kPollInterval{100};
 
 }  // namespace
 
-JobRunner::JobRunner(JobRunnerOptions options, Source& source, Sink& sink, TaskFactory make_task)
-    : options_(options), source_(source), sink_(sink), make_task_(std::move(make_task)), executor_(options.threads) {}
+JobRunner::JobRunner(JobRunnerOptions options, Source& source, Sink& sink, TaskFactory make_task, Sink* late_sink)
+    : options_(options),
+      source_(source),
+      sink_(sink),
+      late_sink_(late_sink),
+      make_task_(std::move(make_task)),
+      executor_(options.threads) {}
 
 JobRunner::~JobRunner() {
   // run() normally removes every task through close(); if it never ran to
@@ -62,6 +68,7 @@ Status JobRunner::checkpoint(const std::vector<TaskRunner*>& tasks) {
   // Every output of every batch before the barrier must be acknowledged
   // before the positions after those batches are recorded.
   KAPPA_RETURN_IF_ERROR(sink_.flush(options_.flush_timeout));
+  if (late_sink_ != nullptr) KAPPA_RETURN_IF_ERROR(late_sink_->flush(options_.flush_timeout));
   std::vector<PartitionPosition> positions;
   for (TaskRunner* task : tasks) {
     std::optional<int64_t> next = task->next_offset();
@@ -91,7 +98,8 @@ void JobRunner::handle_checkpoint(const Status& status, const char* what) {
 }
 
 void JobRunner::on_assigned(const PartitionId& partition, std::unique_ptr<PartitionReader> reader) {
-  auto runner = std::make_unique<TaskRunner>(make_task_(partition), std::move(reader), sink_, executor_, options_.task,
+  auto runner = std::make_unique<TaskRunner>(make_task_(partition), std::move(reader), sink_, late_sink_, executor_,
+                                             options_.task,
                                              [this](const Status& status) { fail(status); });
   TaskRunner* started = runner.get();
   {

@@ -44,11 +44,14 @@ struct JobTotals {
   uint64_t records_in = 0;
   uint64_t records_out = 0;
   uint64_t records_skipped = 0;
+  uint64_t records_late = 0;
 };
 
 class JobRunner final : private SourceListener {
  public:
-  JobRunner(JobRunnerOptions options, Source& source, Sink& sink, TaskFactory make_task);
+  // Records too late for a task's windows go to `late_sink` if there is one
+  // (they are counted either way).
+  JobRunner(JobRunnerOptions options, Source& source, Sink& sink, TaskFactory make_task, Sink* late_sink = nullptr);
   ~JobRunner() override;
 
   // Runs until a stop is requested, a bounded input ends, or something fails.
@@ -76,6 +79,7 @@ class JobRunner final : private SourceListener {
   JobRunnerOptions options_;
   Source& source_;
   Sink& sink_;
+  Sink* late_sink_;
   TaskFactory make_task_;
   Executor executor_;
 

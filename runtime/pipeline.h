@@ -12,138 +12,32 @@
 // copyable; they are called from one task's thread at a time.
 #pragma once
 
-#include <concepts>
-#include <ranges>
+#include <chrono>
 #include <cstddef>
 #include <tuple>
 #include <type_traits>
 #include <utility>
 
 #include "runtime/record.h"
+#include "runtime/stage_context.h"
+#include "runtime/stages.h"
 
 namespace kappa {
 
 namespace pipeline_detail {
 
-template <class F, class T>
-constexpr bool takes_value = std::is_invocable_v<F&, T&&>;
-template <class F, class T>
-constexpr bool takes_value_and_meta = std::is_invocable_v<F&, T&&, const RecordMeta&>;
-
-// Calls f(value) or f(value, meta), whichever the function accepts.
-template <class F, class T>
-decltype(auto) call_user(F& f, Element<T>& e) {
-  if constexpr (takes_value<F, T>) {
-    return f(std::move(e.value));
-  } else {
-    return f(std::move(e.value), std::as_const(e.meta));
-  }
-}
-
-template <class F, class T>
-struct user_result {
-  using type = void;
+// Stands for any stage's emitter when asking what hooks a stage has.
+struct AnyEmit {
+  template <class E>
+  void operator()(E&&) const;
+  void watermark(Timestamp) const;
 };
-template <class F, class T>
-  requires takes_value<F, T>
-struct user_result<F, T> {
-  using type = std::invoke_result_t<F&, T&&>;
-};
-template <class F, class T>
-  requires(!takes_value<F, T> && takes_value_and_meta<F, T>)
-struct user_result<F, T> {
-  using type = std::invoke_result_t<F&, T&&, const RecordMeta&>;
-};
-template <class F, class T>
-using user_result_t = typename user_result<F, T>::type;
-
-template <class F, class T>
-constexpr bool is_user_function = takes_value<F, T> || takes_value_and_meta<F, T>;
-
-// The value type after the last stage (In when there is none).
-template <class In, class... Stages>
-struct last_output {
-  using type = In;
-};
-template <class In, class S, class... Rest>
-struct last_output<In, S, Rest...> {
-  using type = typename last_output<typename S::output_type, Rest...>::type;
-};
-
-template <class R>
-concept Iterable = requires(R& r) {
-  std::begin(r);
-  std::end(r);
-};
+template <class S>
+concept HasWatermarkHook = requires(S& s, Timestamp t, AnyEmit& emit) { s.on_watermark(t, emit); };
+template <class S>
+concept HasBindHook = requires(S& s, StageContext& context) { s.bind(context); };
 
 }  // namespace pipeline_detail
-
-// Stages: each has input_type, output_type and
-//   template <class Emit> void process(Element<input_type>&&, Emit& emit)
-// where emit(Element<output_type>&&) hands a result to the next stage.
-
-template <class T, class F>
-struct MapStage {
-  using input_type = T;
-  using output_type = std::decay_t<pipeline_detail::user_result_t<F, T>>;
-  F fn;
-
-  template <class Emit>
-  void process(Element<T>&& e, Emit& emit) {
-    RecordMeta meta = e.meta;
-    emit(Element<output_type>{pipeline_detail::call_user(fn, e), meta});
-  }
-};
-
-template <class T, class F>
-struct FilterStage {
-  using input_type = T;
-  using output_type = T;
-  F fn;
-
-  template <class Emit>
-  void process(Element<T>&& e, Emit& emit) {
-    bool keep;
-    if constexpr (pipeline_detail::takes_value<F, const T&>) {
-      keep = fn(std::as_const(e.value));
-    } else {
-      keep = fn(std::as_const(e.value), std::as_const(e.meta));
-    }
-    if (keep) emit(std::move(e));
-  }
-};
-
-// flat_map with a function that returns a container (vector, array, ...).
-template <class T, class F>
-struct FlatMapRangeStage {
-  using input_type = T;
-  using range_type = std::decay_t<pipeline_detail::user_result_t<F, T>>;
-  using output_type = std::ranges::range_value_t<range_type>;
-  F fn;
-
-  template <class Emit>
-  void process(Element<T>&& e, Emit& emit) {
-    RecordMeta meta = e.meta;
-    range_type outputs = pipeline_detail::call_user(fn, e);
-    for (auto&& out : outputs) emit(Element<output_type>{output_type(std::move(out)), meta});
-  }
-};
-
-// flat_map<U> with a function that calls its collector once per output:
-//   .flat_map<Word>([](const Line& l, auto& out) { for (...) out(Word{...}); })
-template <class T, class U, class F>
-struct FlatMapCollectStage {
-  using input_type = T;
-  using output_type = U;
-  F fn;
-
-  template <class Emit>
-  void process(Element<T>&& e, Emit& emit) {
-    const RecordMeta meta = e.meta;
-    auto collect = [&](U value) { emit(Element<U>{std::move(value), meta}); };
-    fn(std::as_const(e.value), collect);
-  }
-};
 
 template <class In, class... Stages>
 class Pipeline {
@@ -198,6 +92,42 @@ class Pipeline {
     }
   }
 
+  // event_time(out_of_orderness): event time is the source's timestamp (the
+  // Kafka record's); event_time(f, out_of_orderness): f(const T&) -> Timestamp
+  // (epoch ms) reads it from the value. Either way the task's watermark
+  // follows: the largest event time seen minus the out-of-orderness.
+  auto event_time(std::chrono::milliseconds out_of_orderness) const {
+    return append(EventTimeStage<output_type, std::nullptr_t>{nullptr, out_of_orderness});
+  }
+  template <class F>
+  auto event_time(F timestamp_of, std::chrono::milliseconds out_of_orderness) const {
+    static_assert(std::is_invocable_r_v<Timestamp, F&, const output_type&>,
+                  "event_time(f, out_of_orderness) takes f(const T&) returning the event time in epoch "
+                  "milliseconds (kappa::Timestamp)");
+    return append(EventTimeStage<output_type, F>{std::move(timestamp_of), out_of_orderness});
+  }
+
+  // then(spec): appends a stage built by an operator spec (a keyed aggregate,
+  // a window, ...), which has `template <class T> auto make_stage() const`.
+  template <class Spec>
+  auto then(const Spec& spec) const {
+    return append(spec.template make_stage<output_type>());
+  }
+
+  // Gives every stage that wants one the task's context. Once per task,
+  // before the first push().
+  void bind(StageContext& context) {
+    std::apply(
+        [&](auto&... stage) {
+          (
+              [&] {
+                if constexpr (pipeline_detail::HasBindHook<std::decay_t<decltype(stage)>>) stage.bind(context);
+              }(),
+              ...);
+        },
+        stages_);
+  }
+
   // Runs one element through every stage; `sink(Element<output_type>&&)`
   // receives each result. Called from one thread at a time.
   template <class Sink>
@@ -205,9 +135,32 @@ class Pipeline {
     push_from<0>(std::move(e), sink);
   }
 
+  // The input has ended for good: the watermark moves to +infinity, so every
+  // window fires and every timer runs.
+  template <class Sink>
+  void finish(Sink& sink) {
+    watermark_from<0>(kMaxTimestamp, sink);
+  }
+
   static constexpr std::size_t stage_count() { return sizeof...(Stages); }
 
  private:
+  template <class, class...>
+  friend class Pipeline;
+
+  // What stage I-1 emits into: elements go to stage I, watermarks to every
+  // stage from I on.
+  template <std::size_t I, class Sink>
+  struct Downstream {
+    Pipeline* pipeline;
+    Sink* sink;
+    template <class E>
+    void operator()(E&& e) const {
+      pipeline->template push_from<I>(std::forward<E>(e), *sink);
+    }
+    void watermark(Timestamp t) const { pipeline->template watermark_from<I>(t, *sink); }
+  };
+
   template <class S>
   auto append(S stage) const {
     return Pipeline<In, Stages..., S>(std::tuple_cat(stages_, std::tuple<S>(std::move(stage))));
@@ -218,8 +171,20 @@ class Pipeline {
     if constexpr (I == sizeof...(Stages)) {
       sink(std::forward<E>(e));
     } else {
-      auto next = [&](auto&& out) { push_from<I + 1>(std::forward<decltype(out)>(out), sink); };
+      Downstream<I + 1, Sink> next{this, &sink};
       std::get<I>(stages_).process(std::forward<E>(e), next);
+    }
+  }
+
+  template <std::size_t I, class Sink>
+  void watermark_from(Timestamp t, Sink& sink) {
+    if constexpr (I < sizeof...(Stages)) {
+      using Stage = std::tuple_element_t<I, std::tuple<Stages...>>;
+      if constexpr (pipeline_detail::HasWatermarkHook<Stage>) {
+        Downstream<I + 1, Sink> next{this, &sink};
+        std::get<I>(stages_).on_watermark(t, next);
+      }
+      watermark_from<I + 1>(t, sink);
     }
   }
 

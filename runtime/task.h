@@ -19,6 +19,7 @@
 #include "runtime/pipeline.h"
 #include "runtime/record.h"
 #include "runtime/source.h"
+#include "runtime/stage_context.h"
 #include "runtime/status.h"
 
 namespace kappa {
@@ -34,6 +35,19 @@ struct TaskCounters {
   std::atomic<uint64_t> records_in{0};
   std::atomic<uint64_t> records_out{0};
   std::atomic<uint64_t> records_skipped{0};
+  std::atomic<uint64_t> records_late{0};
+};
+
+// What a task produces from a batch: results for the sink, and the input
+// records that came too late for an operator (for the late output).
+struct TaskOutput {
+  OutputBatch results;
+  OutputBatch late;
+
+  void clear() {
+    results.clear();
+    late.clear();
+  }
 };
 
 class Task {
@@ -43,9 +57,13 @@ class Task {
   Task(const Task&) = delete;
   Task& operator=(const Task&) = delete;
 
-  // Processes one batch, appending its results to `out` (which the caller
-  // clears). An error means the job must stop.
-  virtual Status process(std::span<const Record> batch, OutputBatch& out) = 0;
+  // Processes one batch, appending to `out` (which the caller clears). An
+  // error means the job must stop.
+  virtual Status process(std::span<const Record> batch, TaskOutput& out) = 0;
+
+  // The input has ended for good (a bounded input read to its end): emits
+  // whatever waits for event time to pass, such as open windows.
+  virtual Status finish(TaskOutput& out) = 0;
 
   const PartitionId& partition() const { return partition_; }
   const TaskCounters& counters() const { return counters_; }
@@ -54,9 +72,10 @@ class Task {
   // Applies the error policy to one bad record: an error Status under kFail,
   // OK (counted and logged) under kSkip.
   Status on_bad_record(const Record& record, std::string_view what, std::string_view detail);
-  void count_batch(uint64_t in, uint64_t out) {
+  void count_batch(uint64_t in, uint64_t out, uint64_t late) {
     counters_.records_in.fetch_add(in, std::memory_order_relaxed);
     counters_.records_out.fetch_add(out, std::memory_order_relaxed);
+    counters_.records_late.fetch_add(late, std::memory_order_relaxed);
   }
 
  private:
@@ -70,7 +89,7 @@ class Task {
 
 template <class P, class InCodec, class OutCodec>
   requires Codec<InCodec, typename P::input_type> && Codec<OutCodec, typename P::output_type>
-class PipelineTask final : public Task {
+class PipelineTask final : public Task, private StageContext {
  public:
   using In = typename P::input_type;
   using Out = typename P::output_type;
@@ -79,14 +98,14 @@ class PipelineTask final : public Task {
       : Task(std::move(partition), policy),
         pipeline_(std::move(pipeline)),
         in_codec_(std::move(in_codec)),
-        out_codec_(std::move(out_codec)) {}
+        out_codec_(std::move(out_codec)) {
+    pipeline_.bind(*this);
+  }
 
-  Status process(std::span<const Record> batch, OutputBatch& out) override {
-    const std::size_t out_before = out.size();
-    auto emit = [&](Element<Out>&& result) {
-      out.add(result.meta.key, result.meta.timestamp,
-              [&](std::string& bytes) { out_codec_.encode(result.value, bytes); });
-    };
+  Status process(std::span<const Record> batch, TaskOutput& out) override {
+    const std::size_t results_before = out.results.size();
+    const std::size_t late_before = out.late.size();
+    ResultSink emit{this, &out.results};
     for (const Record& record : batch) {
       // Decode into the same element every time, so decoding allocates only when
       // a value outgrows what the previous one left (or a stage moves it out).
@@ -96,27 +115,62 @@ class PipelineTask final : public Task {
         continue;
       }
       scratch_.meta = RecordMeta{record.key, record.timestamp, record.partition, record.offset};
-      const std::size_t record_start = out.size();
+      current_ = &record;
+      late_ = &out.late;
+      reported_late_ = false;
+      const std::size_t record_start = out.results.size();
       try {
         pipeline_.push(std::move(scratch_), emit);
       } catch (const std::exception& e) {
         // A skipped record leaves no trace: drop what it emitted before throwing.
-        out.truncate(record_start);
+        out.results.truncate(record_start);
         KAPPA_RETURN_IF_ERROR(on_bad_record(record, "made the job's code throw", e.what()));
       } catch (...) {
-        out.truncate(record_start);
+        out.results.truncate(record_start);
         KAPPA_RETURN_IF_ERROR(on_bad_record(record, "made the job's code throw", "a non-standard exception"));
       }
     }
-    count_batch(batch.size(), out.size() - out_before);
+    current_ = nullptr;
+    count_batch(batch.size(), out.results.size() - results_before, out.late.size() - late_before);
+    return Status::ok();
+  }
+
+  Status finish(TaskOutput& out) override {
+    const std::size_t results_before = out.results.size();
+    ResultSink emit{this, &out.results};
+    try {
+      pipeline_.finish(emit);
+    } catch (const std::exception& e) {
+      return Status::internal("the job's code threw at the end of the input: " + std::string(e.what()));
+    }
+    count_batch(0, out.results.size() - results_before, 0);
     return Status::ok();
   }
 
  private:
+  struct ResultSink {
+    PipelineTask* task;
+    OutputBatch* results;
+    void operator()(Element<Out>&& result) const {
+      results->add(result.meta.key, result.meta.timestamp,
+                   [&](std::string& bytes) { task->out_codec_.encode(result.value, bytes); });
+    }
+  };
+
+  void report_late() override {
+    if (reported_late_ || current_ == nullptr) return;
+    reported_late_ = true;
+    late_->add(current_->key, current_->timestamp, [&](std::string& bytes) { bytes.append(current_->value); });
+  }
+
   P pipeline_;
   InCodec in_codec_;
   OutCodec out_codec_;
   Element<In> scratch_{};
+  // The record being pushed, for report_late().
+  const Record* current_ = nullptr;
+  OutputBatch* late_ = nullptr;
+  bool reported_late_ = false;
 };
 
 }  // namespace kappa

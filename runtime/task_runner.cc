@@ -3,10 +3,12 @@
 namespace kappa {
 
 TaskRunner::TaskRunner(std::unique_ptr<Task> task, std::unique_ptr<PartitionReader> reader, Sink& sink,
-                       Executor& executor, TaskRunnerOptions options, std::function<void(const Status&)> on_failure)
+                       Sink* late_sink, Executor& executor, TaskRunnerOptions options,
+                       std::function<void(const Status&)> on_failure)
     : task_(std::move(task)),
       reader_(std::move(reader)),
       sink_(sink),
+      late_sink_(late_sink),
       executor_(executor),
       options_(options),
       on_failure_(std::move(on_failure)) {
@@ -84,18 +86,27 @@ void TaskRunner::run_turn() {
   }
 }
 
+Status TaskRunner::write_output() {
+  if (!output_.results.empty()) KAPPA_RETURN_IF_ERROR(sink_.write(output_.results));
+  if (late_sink_ != nullptr && !output_.late.empty()) KAPPA_RETURN_IF_ERROR(late_sink_->write(output_.late));
+  return Status::ok();
+}
+
 TaskRunner::Turn TaskRunner::process_batches() {
   for (int i = 0; i < options_.batches_per_turn; ++i) {
     Result<ReadStatus> read = reader_->read(batch_, options_.batch_size);
-    if (!read.is_ok()) {
-      on_failure_(read.status());
-      return Turn::kFailed;
-    }
-    if (*read == ReadStatus::kEmpty) return Turn::kDrained;
-    if (*read == ReadStatus::kEnd) return Turn::kEnd;
+    Status status = read.status();
+    if (read.is_ok() && *read == ReadStatus::kEmpty) return Turn::kDrained;
     output_.clear();
-    Status status = task_->process(batch_, output_);
-    if (status.is_ok() && !output_.empty()) status = sink_.write(output_);
+    if (read.is_ok() && *read == ReadStatus::kEnd) {
+      // Event time is over for this input: open windows fire now.
+      status = task_->finish(output_);
+      if (status.is_ok()) status = write_output();
+      if (status.is_ok()) return Turn::kEnd;
+    } else if (read.is_ok()) {
+      status = task_->process(batch_, output_);
+      if (status.is_ok()) status = write_output();
+    }
     if (!status.is_ok()) {
       on_failure_(status);
       return Turn::kFailed;

@@ -34,10 +34,12 @@ struct TaskRunnerOptions {
 
 class TaskRunner {
  public:
-  // `on_failure` is called once, from a worker thread, if reading,
-  // processing or writing fails; the runner then stays idle.
-  TaskRunner(std::unique_ptr<Task> task, std::unique_ptr<PartitionReader> reader, Sink& sink, Executor& executor,
-             TaskRunnerOptions options, std::function<void(const Status&)> on_failure);
+  // Results go to `sink`; records too late for the task's windows go to
+  // `late_sink`, or nowhere (only counted) if it is null. `on_failure` is
+  // called once, from a worker thread, if reading, processing or writing
+  // fails; the runner then stays idle.
+  TaskRunner(std::unique_ptr<Task> task, std::unique_ptr<PartitionReader> reader, Sink& sink, Sink* late_sink,
+             Executor& executor, TaskRunnerOptions options, std::function<void(const Status&)> on_failure);
   // REQUIRES: paused (or never started).
   ~TaskRunner();
 
@@ -60,18 +62,21 @@ class TaskRunner {
   void wake();
   void run_turn();
   Turn process_batches();
+  // Writes output_ to the sinks.
+  Status write_output();
   void schedule_locked();  // REQUIRES: mu_ held, state_ == kIdle
 
   std::unique_ptr<Task> task_;
   std::unique_ptr<PartitionReader> reader_;
   Sink& sink_;
+  Sink* late_sink_;
   Executor& executor_;
   TaskRunnerOptions options_;
   std::function<void(const Status&)> on_failure_;
 
   // Owned by whichever thread runs the turn.
   std::vector<Record> batch_;
-  OutputBatch output_;
+  TaskOutput output_;
 
   std::mutex mu_;
   std::condition_variable idle_;

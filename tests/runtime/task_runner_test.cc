@@ -170,7 +170,13 @@ class RecordingTask final : public Task {
  public:
   RecordingTask() : Task(PartitionId{"topic", 4}, ErrorPolicy::kFail) {}
 
-  Status process(std::span<const Record> batch, OutputBatch& out) override {
+  Status finish(TaskOutput&) override {
+    finished_calls_.fetch_add(1);
+    return Status::ok();
+  }
+
+  Status process(std::span<const Record> batch, TaskOutput& output) override {
+    OutputBatch& out = output.results;
     if (in_process_.exchange(true)) overlapping_calls_ = true;
     if (test_holds_pause_.load()) ran_while_paused_ = true;
     {
@@ -187,12 +193,13 @@ class RecordingTask final : public Task {
       }
       out.add(r.key, r.timestamp, [&](std::string& bytes) { bytes.append(r.value); });
     }
-    if (status.is_ok()) count_batch(batch.size(), batch.size());
+    if (status.is_ok()) count_batch(batch.size(), batch.size(), 0);
     in_process_.store(false);
     return status;
   }
 
   void hold_first_batch() { hold_first_batch_ = true; }
+  int finished_calls() const { return finished_calls_.load(); }
   void release() {
     std::lock_guard lock(mu_);
     released_ = true;
@@ -208,6 +215,7 @@ class RecordingTask final : public Task {
   void fail_at_offset(int64_t offset) { fail_at_offset_ = offset; }
 
   std::atomic<bool> in_process_{false};
+  std::atomic<int> finished_calls_{0};
   std::atomic<bool> overlapping_calls_{false};
   std::atomic<bool> test_holds_pause_{false};
   std::atomic<bool> ran_while_paused_{false};
@@ -293,7 +301,7 @@ class Harness {
     auto task = std::make_unique<RecordingTask>();
     reader_ = reader.get();
     task_ = task.get();
-    runner_ = std::make_unique<TaskRunner>(std::move(task), std::move(reader), sink_, executor_, options,
+    runner_ = std::make_unique<TaskRunner>(std::move(task), std::move(reader), sink_, nullptr, executor_, options,
                                            [this](const Status& status) {
                                              std::lock_guard lock(mu_);
                                              failures_.push_back(status);
@@ -357,6 +365,7 @@ TEST(TaskRunnerTest, ProcessesEveryRecordInOrderExactlyOnce) {
   h.runner().pause();  // the turn that saw the end is over
 
   EXPECT_TRUE(h.runner().finished());
+  EXPECT_EQ(h.task().finished_calls(), 1) << "the end of the input reaches the task once";
   EXPECT_EQ(h.sink().values(), sequence(0, 55));
   for (std::size_t size : h.sink().batch_sizes()) EXPECT_THAT(size, Le(10u));
   EXPECT_EQ(h.reader().max_batch_seen(), 10u);

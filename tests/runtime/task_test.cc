@@ -93,9 +93,9 @@ TEST(PipelineTaskTest, BytesCodecKeepsKeyAndTimestamp) {
                         BytesCodec{}, BytesCodec{});
   Records records;
   records.add("k1", "a", 10, 0).add("", "b", 20, 1).add("k3", std::string("\0\xff", 2), -5, 2);
-  OutputBatch out;
+  TaskOutput out;
   ASSERT_TRUE(task.process(records.build(), out).is_ok());
-  EXPECT_THAT(outputs(out),
+  EXPECT_THAT(outputs(out.results),
               ElementsAre(Output{"k1", "a!", 10}, Output{"", "b!", 20}, Output{"k3", std::string("\0\xff!", 3), -5}));
   EXPECT_EQ(task.partition(), kPartition);
   EXPECT_EQ(task.counters().records_in.load(), 3u);
@@ -111,9 +111,9 @@ TEST(PipelineTaskTest, CustomCodecAndCountersAcrossBatches) {
                 DecimalCodec{}, DecimalCodec{});
   Records first;
   first.add("a", "1", 100, 7).add("b", "-4", 200, 8).add("c", "3", 300, 9);
-  OutputBatch out;
+  TaskOutput out;
   ASSERT_TRUE(task.process(first.build(), out).is_ok());
-  EXPECT_THAT(outputs(out), ElementsAre(Output{"a", "1", 100}, Output{"a", "10", 100}, Output{"c", "3", 300},
+  EXPECT_THAT(outputs(out.results), ElementsAre(Output{"a", "1", 100}, Output{"a", "10", 100}, Output{"c", "3", 300},
                                         Output{"c", "30", 300}));
   EXPECT_EQ(task.counters().records_in.load(), 3u);
   EXPECT_EQ(task.counters().records_out.load(), 4u);
@@ -123,21 +123,21 @@ TEST(PipelineTaskTest, CustomCodecAndCountersAcrossBatches) {
   second.add("d", "5", 400, 10);
   out.clear();
   ASSERT_TRUE(task.process(second.build(), out).is_ok());
-  EXPECT_THAT(outputs(out), ElementsAre(Output{"d", "5", 400}, Output{"d", "50", 400}));
+  EXPECT_THAT(outputs(out.results), ElementsAre(Output{"d", "5", 400}, Output{"d", "50", 400}));
   EXPECT_EQ(task.counters().records_in.load(), 4u);
   EXPECT_EQ(task.counters().records_out.load(), 6u);
 
   // Appending without clearing: records_out counts only the new results.
   ASSERT_TRUE(task.process(second.build(), out).is_ok());
-  EXPECT_EQ(out.size(), 4u);
+  EXPECT_EQ(out.results.size(), 4u);
   EXPECT_EQ(task.counters().records_out.load(), 8u);
 }
 
 TEST(PipelineTaskTest, EmptyBatch) {
   auto task = make_task(ErrorPolicy::kFail, pipeline<std::string>(), BytesCodec{}, BytesCodec{});
-  OutputBatch out;
+  TaskOutput out;
   ASSERT_TRUE(task.process({}, out).is_ok());
-  EXPECT_TRUE(out.empty());
+  EXPECT_TRUE(out.results.empty());
   EXPECT_EQ(task.counters().records_in.load(), 0u);
 }
 
@@ -148,16 +148,16 @@ TEST(PipelineTaskTest, MetaReachesTheUserFunction) {
                         DecimalCodec{}, DecimalCodec{});
   Records records;
   records.add("k", "5", 1, 3);
-  OutputBatch out;
+  TaskOutput out;
   ASSERT_TRUE(task.process(records.build(/*partition=*/2), out).is_ok());
-  EXPECT_THAT(outputs(out), ElementsAre(Output{"k", "3205", 1}));
+  EXPECT_THAT(outputs(out.results), ElementsAre(Output{"k", "3205", 1}));
 }
 
 TEST(PipelineTaskTest, DecodeFailureUnderFailNamesPartitionAndOffset) {
   auto task = make_task(ErrorPolicy::kFail, pipeline<int>(), DecimalCodec{}, DecimalCodec{});
   Records records;
   records.add("a", "1", 0, 40).add("b", "oops", 0, 41).add("c", "3", 0, 42);
-  OutputBatch out;
+  TaskOutput out;
   Status status = task.process(records.build(), out);
   ASSERT_EQ(status.code(), StatusCode::kCorruption) << status.to_string();
   EXPECT_THAT(status.message(), HasSubstr("payments/2"));
@@ -173,9 +173,9 @@ TEST(PipelineTaskTest, DecodeFailureUnderSkipIsCountedAndTheRestProcessed) {
       make_task(ErrorPolicy::kSkip, pipeline<int>().map([](int x) { return x * 2; }), DecimalCodec{}, DecimalCodec{});
   Records records;
   records.add("a", "1", 1, 40).add("b", "oops", 2, 41).add("c", "", 3, 42).add("d", "4", 4, 43);
-  OutputBatch out;
+  TaskOutput out;
   ASSERT_TRUE(task.process(records.build(), out).is_ok());
-  EXPECT_THAT(outputs(out), ElementsAre(Output{"a", "2", 1}, Output{"d", "8", 4}));
+  EXPECT_THAT(outputs(out.results), ElementsAre(Output{"a", "2", 1}, Output{"d", "8", 4}));
   EXPECT_EQ(task.counters().records_skipped.load(), 2u);
   EXPECT_EQ(task.counters().records_in.load(), 4u);
   EXPECT_EQ(task.counters().records_out.load(), 2u);
@@ -189,7 +189,7 @@ TEST(PipelineTaskTest, ThrowingUserFunctionUnderFail) {
                         DecimalCodec{}, DecimalCodec{});
   Records records;
   records.add("a", "1", 0, 5).add("b", "13", 0, 6).add("c", "2", 0, 7);
-  OutputBatch out;
+  TaskOutput out;
   Status status = task.process(records.build(), out);
   ASSERT_EQ(status.code(), StatusCode::kCorruption) << status.to_string();
   EXPECT_THAT(status.message(), HasSubstr("payments/2"));
@@ -208,9 +208,9 @@ TEST(PipelineTaskTest, ThrowingUserFunctionUnderSkip) {
                         DecimalCodec{}, DecimalCodec{});
   Records records;
   records.add("a", "1", 0, 5).add("b", "13", 0, 6).add("c", "14", 0, 7).add("d", "2", 0, 8);
-  OutputBatch out;
+  TaskOutput out;
   ASSERT_TRUE(task.process(records.build(), out).is_ok());
-  EXPECT_THAT(outputs(out), ElementsAre(Output{"a", "1", 0}, Output{"d", "2", 0}));
+  EXPECT_THAT(outputs(out.results), ElementsAre(Output{"a", "1", 0}, Output{"d", "2", 0}));
   EXPECT_EQ(task.counters().records_skipped.load(), 2u);
   EXPECT_EQ(task.counters().records_in.load(), 4u);
   EXPECT_EQ(task.counters().records_out.load(), 2u);
@@ -227,9 +227,9 @@ TEST(PipelineTaskTest, SkippedRecordLeavesNoPartialOutput) {
                         DecimalCodec{}, DecimalCodec{});
   Records records;
   records.add("a", "1", 0, 5).add("b", "13", 0, 6).add("c", "2", 0, 7);
-  OutputBatch out;
+  TaskOutput out;
   ASSERT_TRUE(task.process(records.build(), out).is_ok());
-  EXPECT_THAT(outputs(out), ElementsAre(Output{"a", "1", 0}, Output{"a", "101", 0}, Output{"c", "2", 0},
+  EXPECT_THAT(outputs(out.results), ElementsAre(Output{"a", "1", 0}, Output{"a", "101", 0}, Output{"c", "2", 0},
                                         Output{"c", "102", 0}));
   EXPECT_EQ(task.counters().records_skipped.load(), 1u);
   EXPECT_EQ(task.counters().records_out.load(), 4u);
@@ -240,7 +240,7 @@ TEST(PipelineTaskTest, NonStandardExceptionUnderFail) {
       make_task(ErrorPolicy::kFail, pipeline<int>().map([](int x) -> int { throw x; }), DecimalCodec{}, DecimalCodec{});
   Records records;
   records.add("a", "1", 0, 99);
-  OutputBatch out;
+  TaskOutput out;
   Status status = task.process(records.build(), out);
   ASSERT_EQ(status.code(), StatusCode::kCorruption);
   EXPECT_THAT(status.message(), HasSubstr("offset 99"));
@@ -258,7 +258,7 @@ TEST(PipelineTaskTest, SkippedRecordDoesNotLeakIntoTheNextOne) {
                         DecimalCodec{}, DecimalCodec{});
   Records records;
   records.add("a", "x", 0, 0).add("b", "7", 0, 1).add("c", "12abc", 0, 2).add("d", "8", 0, 3);
-  OutputBatch out;
+  TaskOutput out;
   ASSERT_TRUE(task.process(records.build(), out).is_ok());
   EXPECT_THAT(seen, ElementsAre(7, 8));
 }
@@ -268,9 +268,9 @@ TEST(PipelineTaskTest, ManySkipsAreAllCounted) {
   auto task = make_task(ErrorPolicy::kSkip, pipeline<int>(), DecimalCodec{}, DecimalCodec{});
   Records records;
   for (int i = 0; i < 500; ++i) records.add("k", i % 5 == 0 ? "5" : "bad", 0, i);
-  OutputBatch out;
+  TaskOutput out;
   ASSERT_TRUE(task.process(records.build(), out).is_ok());
-  EXPECT_EQ(out.size(), 100u);
+  EXPECT_EQ(out.results.size(), 100u);
   EXPECT_EQ(task.counters().records_skipped.load(), 400u);
   EXPECT_EQ(task.counters().records_in.load(), 500u);
   EXPECT_EQ(task.counters().records_out.load(), 100u);
@@ -283,9 +283,9 @@ TEST(PipelineTaskTest, MoveOnlyByValueMapDoesNotBreakTheReusedValue) {
                         BytesCodec{});
   Records records;
   records.add("", std::string(100, 'a'), 0, 0).add("", "b", 0, 1).add("", std::string(50, 'c'), 0, 2);
-  OutputBatch out;
+  TaskOutput out;
   ASSERT_TRUE(task.process(records.build(), out).is_ok());
-  EXPECT_THAT(outputs(out), ElementsAre(Output{"", std::string(100, 'a'), 0}, Output{"", "b", 0},
+  EXPECT_THAT(outputs(out.results), ElementsAre(Output{"", std::string(100, 'a'), 0}, Output{"", "b", 0},
                                         Output{"", std::string(50, 'c'), 0}));
 }
 
