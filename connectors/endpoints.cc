@@ -12,6 +12,13 @@ namespace {
 
 std::string file_path(const std::string& endpoint) { return endpoint.substr(std::string(JobOptions::kFilePrefix).size()); }
 
+bool is_file(const std::string& endpoint) { return endpoint.rfind(JobOptions::kFilePrefix, 0) == 0; }
+
+Result<std::unique_ptr<Sink>> open_sink(const std::string& endpoint, const KafkaClientOptions& client) {
+  if (is_file(endpoint)) return JsonLinesFileSink::open(file_path(endpoint));
+  return KafkaSink::open(KafkaSinkOptions{client, endpoint});
+}
+
 }  // namespace
 
 Result<Endpoints> open_endpoints(const JobOptions& options) {
@@ -22,6 +29,7 @@ Result<Endpoints> open_endpoints(const JobOptions& options) {
     KAPPA_ASSIGN_OR_RETURN(endpoints.embedded_broker, EmbeddedBroker::start());
     std::vector<std::string> topics = options.input_is_file() ? std::vector<std::string>{} : input_topics;
     if (!options.output_is_file()) topics.push_back(options.output);
+    if (!options.late_output.empty() && !options.late_output_is_file()) topics.push_back(options.late_output);
     for (const std::string& topic : topics) {
       KAPPA_RETURN_IF_ERROR(endpoints.embedded_broker->create_topic(topic, kEmbeddedTopicPartitions));
     }
@@ -30,10 +38,9 @@ Result<Endpoints> open_endpoints(const JobOptions& options) {
                  kEmbeddedTopicPartitions);
   }
 
-  if (options.output_is_file()) {
-    KAPPA_ASSIGN_OR_RETURN(endpoints.sink, JsonLinesFileSink::open(file_path(options.output)));
-  } else {
-    KAPPA_ASSIGN_OR_RETURN(endpoints.sink, KafkaSink::open(KafkaSinkOptions{client, options.output}));
+  KAPPA_ASSIGN_OR_RETURN(endpoints.sink, open_sink(options.output, client));
+  if (!options.late_output.empty()) {
+    KAPPA_ASSIGN_OR_RETURN(endpoints.late_sink, open_sink(options.late_output, client));
   }
 
   if (options.input_is_file()) {

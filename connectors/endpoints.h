@@ -14,6 +14,7 @@ namespace kappa {
 struct Endpoints {
   std::unique_ptr<EmbeddedBroker> embedded_broker;  // set for --brokers embedded; outlives the clients
   std::unique_ptr<Sink> sink;
+  std::unique_ptr<Sink> late_sink;  // set for --late-output
   std::unique_ptr<Source> source;
 };
 

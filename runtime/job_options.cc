@@ -23,6 +23,10 @@ void add_job_flags(CLI::App& app, JobOptions& options) {
   app.add_option("--output", options.output, "Output topic, or file:PATH (JSON lines).")
       ->envname("KAPPA_OUTPUT")
       ->required();
+  app.add_option("--late-output", options.late_output,
+                 "Where records too late for the job's windows go: a topic or file:PATH. Default: nowhere (they "
+                 "are counted and logged).")
+      ->envname("KAPPA_LATE_OUTPUT");
   const std::map<std::string, StartPosition> starts{
       {"committed", StartPosition::kCommitted}, {"earliest", StartPosition::kEarliest}, {"latest", StartPosition::kLatest}};
   app.add_option("--from", options.from,
@@ -72,7 +76,8 @@ void add_job_flags(CLI::App& app, JobOptions& options) {
 Status finish_job_options(JobOptions& options, const std::string& job_name) {
   if (options.job_id.empty()) options.job_id = job_name;
   if (options.threads == 0) options.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  const bool uses_kafka = !options.input_is_file() || !options.output_is_file();
+  const bool uses_kafka = !options.input_is_file() || !options.output_is_file() ||
+                          (!options.late_output.empty() && !options.late_output_is_file());
   if (uses_kafka && options.brokers.empty()) {
     return Status::invalid_argument(
         "--brokers is needed because --input or --output is a topic (or set KAPPA_BROKERS); "
@@ -83,6 +88,9 @@ Status finish_job_options(JobOptions& options, const std::string& job_name) {
   }
   if (options.output_is_file() && options.output.size() == std::string(JobOptions::kFilePrefix).size()) {
     return Status::invalid_argument("--output file: needs a path, as in --output file:results.jsonl");
+  }
+  if (options.late_output_is_file() && options.late_output.size() == std::string(JobOptions::kFilePrefix).size()) {
+    return Status::invalid_argument("--late-output file: needs a path, as in --late-output file:late.jsonl");
   }
   for (const std::string& property : options.kafka_properties) {
     if (property.find('=') == std::string::npos || property.front() == '=') {
@@ -99,9 +107,10 @@ Status finish_job_options(JobOptions& options, const std::string& job_name) {
 }
 
 Status parse_job_flags(int argc, const char* const* argv, const std::string& job_name, const std::string& description,
-                       JobOptions& options) {
+                       JobOptions& options, const std::function<void(CLI::App&)>& add_job_own_flags) {
   CLI::App app(description, job_name);
   add_job_flags(app, options);
+  if (add_job_own_flags) add_job_own_flags(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {

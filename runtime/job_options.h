@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,9 @@ struct JobOptions {
   std::string input;
   // A topic or file:PATH.
   std::string output;
+  // Where records too late for the job's windows go: a topic, file:PATH, or
+  // nowhere (empty; they are counted either way).
+  std::string late_output;
   // Where to start when the group has no position, or always (earliest/latest).
   StartPosition from = StartPosition::kCommitted;
   // Worker threads. Default: one per core.
@@ -44,6 +48,7 @@ struct JobOptions {
   static constexpr const char* kFilePrefix = "file:";
   bool input_is_file() const { return input.rfind(kFilePrefix, 0) == 0; }
   bool output_is_file() const { return output.rfind(kFilePrefix, 0) == 0; }
+  bool late_output_is_file() const { return late_output.rfind(kFilePrefix, 0) == 0; }
 };
 
 // Registers the standard flags on `app`, writing into `options`.
@@ -53,10 +58,11 @@ void add_job_flags(CLI::App& app, JobOptions& options);
 // in defaults that depend on other values (job id, threads, formats).
 Status finish_job_options(JobOptions& options, const std::string& job_name);
 
-// Parses argv into `options`. On --help, prints help and returns
-// kAborted with an empty message; on a bad flag returns kInvalidArgument
-// with one line that names the flag.
+// Parses argv into `options`, plus the job's own flags that `add_job_own_flags`
+// registers (if given). On --help, prints help and returns kAborted with an
+// empty message; on a bad flag returns kInvalidArgument with one line that
+// names the flag.
 Status parse_job_flags(int argc, const char* const* argv, const std::string& job_name, const std::string& description,
-                       JobOptions& options);
+                       JobOptions& options, const std::function<void(CLI::App&)>& add_job_own_flags = {});
 
 }  // namespace kappa

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 namespace kappa {
@@ -59,6 +60,14 @@ class [[nodiscard]] Result {
     if (status_.is_ok()) status_ = Status::internal("Result constructed from an OK status without a value");
   }
 
+  // From a Result of a convertible type (a derived class's pointer, say).
+  template <class U>
+    requires(std::is_convertible_v<U&&, T> && !std::is_same_v<U, T>)
+  Result(Result<U>&& other)  // NOLINT: implicit by design
+      : status_(other.status()) {
+    if (other.is_ok()) value_.emplace(std::move(other).value());
+  }
+
   bool is_ok() const { return value_.has_value(); }
   const Status& status() const { return status_; }
   T& value() & { return *value_; }
@@ -88,6 +97,7 @@ class [[nodiscard]] Result {
   } while (0)
 
 // `KAPPA_ASSIGN_OR_RETURN(auto x, make_x());` binds x or returns the error.
+// It expands to several statements: inside an if, use braces.
 #define KAPPA_ASSIGN_OR_RETURN(lhs, expr) \
   KAPPA_ASSIGN_OR_RETURN_IMPL(KAPPA_STATUS_CONCAT(kappa_result_, __LINE__), lhs, expr)
 #define KAPPA_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \

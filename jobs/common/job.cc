@@ -21,34 +21,43 @@ void set_up_logging(const std::string& job_id, const std::string& level) {
 
 }  // namespace
 
-int Job::run_erased(int argc, char** argv, const std::function<TaskFactory(const JobOptions&)>& make_factory) {
-  JobOptions options;
-  Status parsed = parse_job_flags(argc, argv, name_, description_, options);
+std::optional<int> Job::parse(int argc, char** argv) {
+  Status parsed = parse_job_flags(argc, argv, name_, description_, options_, add_own_flags_);
   if (parsed.code() == StatusCode::kAborted) return 0;  // --help
-  if (!parsed.is_ok()) {
-    std::fprintf(stderr, "%s: %s\n", name_.c_str(), parsed.message().c_str());
-    return 2;
-  }
-  set_up_logging(options.job_id, options.log_level);
+  if (!parsed.is_ok()) return usage_error(parsed.message());
+  parsed_ = true;
+  return std::nullopt;
+}
+
+int Job::usage_error(const std::string& message) const {
+  std::fprintf(stderr, "%s: %s\n", name_.c_str(), message.c_str());
+  return 2;
+}
+
+int Job::run_tasks(TaskFactory make_task) {
+  KAPPA_CHECK(parsed_, "Job::run(pipeline) needs a successful Job::parse() first");
+  set_up_logging(options_.job_id, options_.log_level);
   const std::atomic<bool>& stop_requested = install_stop_signal_handlers();
 
-  Result<Endpoints> endpoints = open_endpoints(options);
+  Result<Endpoints> endpoints = open_endpoints(options_);
   if (!endpoints.is_ok()) {
     spdlog::error("{}", endpoints.status().message());
     return 1;
   }
   JobRunnerOptions runner_options;
-  runner_options.threads = options.threads;
-  runner_options.commit_interval = options.checkpoint_interval;
+  runner_options.threads = options_.threads;
+  runner_options.commit_interval = options_.checkpoint_interval;
   runner_options.stop_requested = &stop_requested;
-  JobRunner runner(runner_options, *endpoints->source, *endpoints->sink, make_factory(options));
+  JobRunner runner(runner_options, *endpoints->source, *endpoints->sink, std::move(make_task),
+                   endpoints->late_sink.get());
 
   const auto started = std::chrono::steady_clock::now();
   Status status = runner.run();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   const JobTotals totals = runner.totals();
-  spdlog::info("{}: {} records in, {} out, {} skipped in {:.1f} s ({:.0f} records/s)", name_, totals.records_in,
-               totals.records_out, totals.records_skipped, seconds, totals.records_in / std::max(seconds, 1e-3));
+  spdlog::info("{}: {} records in, {} out, {} skipped, {} late in {:.1f} s ({:.0f} records/s)", name_,
+               totals.records_in, totals.records_out, totals.records_skipped, totals.records_late, seconds,
+               totals.records_in / std::max(seconds, 1e-3));
   if (!status.is_ok()) {
     spdlog::error("{}", status.message());
     return 1;

@@ -7,6 +7,9 @@
 //     return job.run(argc, argv, kappa::pipeline<Transaction>().map(&enrich));
 //   }
 //
+// A job with flags of its own registers them (add_flags), calls parse(),
+// builds its pipeline from them, then calls run(pipeline).
+//
 // Values are decoded and encoded with the default codec of the pipeline's
 // input and output types (Protobuf messages: binary or JSON by
 // --input-format / --output-format; std::string or std::string_view: raw
@@ -16,6 +19,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 
@@ -46,36 +50,50 @@ class Job {
  public:
   Job(std::string name, std::string description) : name_(std::move(name)), description_(std::move(description)) {}
 
-  // Returns the process exit code: 0 after a clean stop, 1 on an error,
-  // 2 on a usage error.
+  // Registers flags of the job's own (CLI11), parsed with the standard ones.
+  // Call before parse().
+  void add_flags(std::function<void(CLI::App&)> add) { add_own_flags_ = std::move(add); }
+
+  // Parses the flags. Returns the exit code to leave with (0 after --help, 2
+  // on a usage error, with one line printed), or nullopt to go on to run().
+  std::optional<int> parse(int argc, char** argv);
+  // After parse(): the standard flags' values.
+  const JobOptions& options() const { return options_; }
+  // For a job's own check of its flags: prints "<job>: <message>" and
+  // returns the exit code for a usage error (2).
+  int usage_error(const std::string& message) const;
+
+  // Runs `pipeline` (after parse()) and returns the process exit code: 0
+  // after a clean stop, 1 on an error.
   template <class P>
-  int run(int argc, char** argv, const P& pipeline) {
-    return run_erased(argc, argv, [&](const JobOptions& options) {
-      return make_factory(pipeline, default_codec<typename P::input_type>(options.input_format),
-                          default_codec<typename P::output_type>(options.output_format), options.on_error);
+  int run(const P& pipeline) {
+    return run(pipeline, default_codec<typename P::input_type>(options_.input_format),
+               default_codec<typename P::output_type>(options_.output_format));
+  }
+  template <class P, class InCodec, class OutCodec>
+  int run(const P& pipeline, InCodec input_codec, OutCodec output_codec) {
+    const ErrorPolicy policy = options_.on_error;
+    return run_tasks([=](const PartitionId& partition) -> std::unique_ptr<Task> {
+      return std::make_unique<PipelineTask<P, InCodec, OutCodec>>(partition, policy, pipeline, input_codec,
+                                                                  output_codec);
     });
   }
 
-  template <class P, class InCodec, class OutCodec>
-  int run(int argc, char** argv, const P& pipeline, InCodec input_codec, OutCodec output_codec) {
-    return run_erased(argc, argv, [&](const JobOptions& options) {
-      return make_factory(pipeline, input_codec, output_codec, options.on_error);
-    });
+  // parse() then run(), for jobs with no flags of their own.
+  template <class P>
+  int run(int argc, char** argv, const P& pipeline) {
+    if (std::optional<int> code = parse(argc, argv)) return *code;
+    return run(pipeline);
   }
 
  private:
-  template <class P, class InCodec, class OutCodec>
-  static TaskFactory make_factory(const P& pipeline, InCodec input_codec, OutCodec output_codec, ErrorPolicy policy) {
-    return [=](const PartitionId& partition) -> std::unique_ptr<Task> {
-      return std::make_unique<PipelineTask<P, InCodec, OutCodec>>(partition, policy, pipeline, input_codec,
-                                                                  output_codec);
-    };
-  }
-
-  int run_erased(int argc, char** argv, const std::function<TaskFactory(const JobOptions&)>& make_factory);
+  int run_tasks(TaskFactory make_task);
 
   std::string name_;
   std::string description_;
+  std::function<void(CLI::App&)> add_own_flags_;
+  JobOptions options_;
+  bool parsed_ = false;
 };
 
 }  // namespace kappa
