@@ -22,6 +22,9 @@ void set_up_logging(const std::string& job_id, const std::string& level) {
 }  // namespace
 
 std::optional<int> Job::parse(int argc, char** argv) {
+  // First of all: a SIGTERM that arrives while the job is still starting must
+  // stop it cleanly, not kill it.
+  install_stop_signal_handlers();
   Status parsed = parse_job_flags(argc, argv, name_, description_, options_, add_own_flags_);
   if (parsed.code() == StatusCode::kAborted) return 0;  // --help
   if (!parsed.is_ok()) return usage_error(parsed.message());

@@ -8,6 +8,8 @@
 #include <map>
 #include <thread>
 
+#include "tests/support/kafka_topics.h"
+
 namespace kappa::testing {
 
 std::string unique_topic(const std::string& prefix) {
@@ -44,76 +46,29 @@ TestCluster::~TestCluster() { producer_.reset(); }
 
 Status TestCluster::create_topic(const std::string& topic, int partitions) {
   if (embedded_) return embedded_->create_topic(topic, partitions);
-  char errstr[256];
-  rd_kafka_NewTopic_t* new_topic = rd_kafka_NewTopic_new(topic.c_str(), partitions, 1, errstr, sizeof errstr);
-  if (new_topic == nullptr) return Status::invalid_argument(errstr);
-  KafkaQueue queue(rd_kafka_queue_new(producer_.get()));
-  rd_kafka_CreateTopics(producer_.get(), &new_topic, 1, nullptr, queue.get());
-  rd_kafka_NewTopic_destroy(new_topic);
-  rd_kafka_event_t* event = rd_kafka_queue_poll(queue.get(), 30000);
-  if (event == nullptr) return Status::unavailable("CreateTopics timed out");
-  Status status;
-  if (rd_kafka_event_error(event) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    status = Status::unavailable(rd_kafka_event_error_string(event));
-  } else {
-    std::size_t n = 0;
-    const rd_kafka_topic_result_t** results =
-        rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(event), &n);
-    if (n == 1 && rd_kafka_topic_result_error(results[0]) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      status = Status::unavailable(rd_kafka_topic_result_error_string(results[0]));
-    }
-  }
-  rd_kafka_event_destroy(event);
-  KAPPA_RETURN_IF_ERROR(status);
-  // Wait until every partition has a leader, so jobs and producers see it.
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    auto described = describe_topics(producer_.get(), {topic}, bootstrap_, std::chrono::seconds(5));
-    if (described.is_ok() && described->at(topic) == partitions) {
-      auto marks = high_watermarks(topic);
-      if (marks.is_ok()) return Status::ok();
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return Status::unavailable("topic " + topic + " did not become ready");
+  return kappa::testing::create_topic(producer_.get(), topic, partitions, std::chrono::seconds(30));
 }
 
 Status TestCluster::produce(const std::string& topic, const std::vector<std::pair<std::string, std::string>>& records) {
+  std::unique_ptr<rd_kafka_topic_t, RdKafkaDeleter> handle(rd_kafka_topic_new(producer_.get(), topic.c_str(), nullptr));
+  if (handle == nullptr) {
+    return Status::invalid_argument("topic '" + topic + "': " + kafka_error_text(rd_kafka_last_error()));
+  }
   for (const auto& [key, value] : records) {
-    while (true) {
-      rd_kafka_resp_err_t err = rd_kafka_producev(
-          producer_.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-          RD_KAFKA_V_KEY(key.data(), key.size()), RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-          RD_KAFKA_V_END);
-      if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
-      if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) return Status::unavailable("produce: " + kafka_error_text(err));
-      rd_kafka_poll(producer_.get(), 10);
-    }
-    rd_kafka_poll(producer_.get(), 0);
+    KAPPA_RETURN_IF_ERROR(produce_record(producer_.get(), handle.get(), RD_KAFKA_PARTITION_UA, key, value));
   }
-  if (rd_kafka_flush(producer_.get(), 60000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return Status::unavailable("produce: not all records acknowledged within 60 s");
-  }
-  return Status::ok();
+  return flush_producer(producer_.get(), std::chrono::seconds(60));
 }
 
-Result<std::vector<int64_t>> TestCluster::high_watermarks(const std::string& topic) {
-  KAPPA_ASSIGN_OR_RETURN(auto partitions, describe_topics(producer_.get(), {topic}, bootstrap_, std::chrono::seconds(5)));
-  std::vector<int64_t> marks;
-  for (int p = 0; p < partitions.at(topic); ++p) {
-    int64_t low = 0;
-    int64_t high = 0;
-    rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(producer_.get(), topic.c_str(), p, &low, &high, 5000);
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return Status::unavailable("watermarks: " + kafka_error_text(err));
-    marks.push_back(high);
-  }
-  return marks;
+Result<int> TestCluster::partition_count(const std::string& topic) {
+  KAPPA_ASSIGN_OR_RETURN(auto partitions,
+                         describe_topics(producer_.get(), {topic}, bootstrap_, std::chrono::seconds(5)));
+  return partitions.at(topic);
 }
 
 Result<int64_t> TestCluster::count(const std::string& topic) {
-  KAPPA_ASSIGN_OR_RETURN(std::vector<int64_t> marks, high_watermarks(topic));
-  int64_t total = 0;
-  for (int64_t m : marks) total += m;
-  return total;
+  KAPPA_ASSIGN_OR_RETURN(int partitions, partition_count(topic));
+  return sum_end_offsets(producer_.get(), topic, partitions, std::chrono::seconds(5));
 }
 
 bool TestCluster::wait_for_count(const std::string& topic, int64_t records, std::chrono::milliseconds timeout) {
@@ -127,7 +82,9 @@ bool TestCluster::wait_for_count(const std::string& topic, int64_t records, std:
 }
 
 Result<std::vector<ConsumedRecord>> TestCluster::read_all(const std::string& topic) {
-  KAPPA_ASSIGN_OR_RETURN(std::vector<int64_t> ends, high_watermarks(topic));
+  KAPPA_ASSIGN_OR_RETURN(int partitions, partition_count(topic));
+  KAPPA_ASSIGN_OR_RETURN(std::vector<PartitionOffsets> ends,
+                         query_watermarks(producer_.get(), topic, partitions, std::chrono::seconds(5)));
   KAPPA_ASSIGN_OR_RETURN(KafkaConf conf, make_kafka_conf(KafkaRole::kConsumer, {bootstrap_, {}},
                                                          {{"group.id", unique_topic("reader")},
                                                           {"enable.auto.commit", "false"}}));
@@ -135,10 +92,10 @@ Result<std::vector<ConsumedRecord>> TestCluster::read_all(const std::string& top
   KafkaPartitionList assignment(rd_kafka_topic_partition_list_new(static_cast<int>(ends.size())));
   std::map<int32_t, int64_t> remaining;
   for (std::size_t p = 0; p < ends.size(); ++p) {
-    if (ends[p] == 0) continue;
+    if (ends[p].high == 0) continue;
     rd_kafka_topic_partition_list_add(assignment.get(), topic.c_str(), static_cast<int32_t>(p))->offset =
         RD_KAFKA_OFFSET_BEGINNING;
-    remaining[static_cast<int32_t>(p)] = ends[p];
+    remaining[static_cast<int32_t>(p)] = ends[p].high;
   }
   std::vector<ConsumedRecord> records;
   if (remaining.empty()) return records;

@@ -32,6 +32,8 @@ class TestCluster {
 
   const std::string& bootstrap() const { return bootstrap_; }
   ClusterKind kind() const { return kind_; }
+  // Creates `topic`; on a real cluster through the admin API, returning once
+  // every partition has a leader (kafka_topics.h).
   Status create_topic(const std::string& topic, int partitions);
   // Produces (key, value) records with an idempotent producer and waits for
   // every acknowledgement.
@@ -45,7 +47,8 @@ class TestCluster {
 
  private:
   TestCluster() = default;
-  Result<std::vector<int64_t>> high_watermarks(const std::string& topic);
+  // Partitions of `topic`, as the brokers describe it.
+  Result<int> partition_count(const std::string& topic);
 
   ClusterKind kind_ = ClusterKind::kEmbedded;
   std::unique_ptr<EmbeddedBroker> embedded_;
