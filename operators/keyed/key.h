@@ -1,0 +1,31 @@
+// Keys of keyed operators: how a key is held in state and how it is written
+// as a record key.
+#pragma once
+
+#include <charconv>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+namespace kappa {
+
+// How a key is held in state: string views are copied into strings.
+template <class K>
+using stored_key_t = std::conditional_t<std::is_same_v<std::decay_t<K>, std::string_view> ||
+                                            std::is_same_v<std::decay_t<K>, const char*>,
+                                        std::string, std::decay_t<K>>;
+
+// The bytes a key is written with as a record key: strings as they are,
+// integers in decimal.
+template <class K>
+void append_key_bytes(const K& key, std::string& out) {
+  if constexpr (std::is_integral_v<K>) {
+    char buffer[24];
+    auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, key);
+    out.append(buffer, end);
+  } else {
+    out.append(std::string_view(key));
+  }
+}
+
+}  // namespace kappa
