@@ -25,6 +25,8 @@
 #include <utility>
 #include <vector>
 
+#include <absl/container/inlined_vector.h>
+
 #include "operators/aggregate/aggregate.h"
 #include "operators/window/emit_mode.h"
 #include "operators/keyed/key_table.h"
@@ -112,7 +114,9 @@ class WindowOperator {
     Acc acc;
   };
   struct KeyState {
-    std::vector<Slice> slices;                // sorted by start
+    // Sorted by start. Tumbling windows keep one or two slices a key: inline,
+    // so a key's state costs no allocation in the common case.
+    absl::InlinedVector<Slice, 2> slices;
     Timestamp fired_through = kMinTimestamp;  // windows ending at or before this have fired
   };
   using Table = KeyTable<K, KeyState>;
