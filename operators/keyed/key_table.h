@@ -13,12 +13,35 @@
 #include <absl/container/flat_hash_map.h>
 
 #include <map>
+#include <string>
+#include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "runtime/record.h"
 
 namespace kappa {
+
+namespace key_table_detail {
+
+// Debian's Abseil has its own string_view, so a std::string map cannot be
+// searched with a std::string_view out of the box: these make the lookup
+// transparent, so a key read from a record is found without a copy.
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return absl::Hash<absl::string_view>{}({s.data(), s.size()}); }
+};
+struct StringEqual {
+  using is_transparent = void;
+  bool operator()(std::string_view a, std::string_view b) const { return a == b; }
+};
+
+template <class K, class V>
+using Map = std::conditional_t<std::is_same_v<K, std::string>, absl::flat_hash_map<K, V, StringHash, StringEqual>,
+                               absl::flat_hash_map<K, V>>;
+
+}  // namespace key_table_detail
 
 template <class K, class State>
 class KeyTable {
@@ -67,7 +90,7 @@ class KeyTable {
   std::size_t size() const { return map_.size(); }
 
  private:
-  absl::flat_hash_map<K, Slot> map_;
+  key_table_detail::Map<K, Slot> map_;
   std::map<Timestamp, std::vector<K>> timers_;
 };
 

@@ -64,3 +64,24 @@ TEST(KeyedAggregateOperatorTest, ExpiredKeysLeaveNoState) {
 
 }  // namespace
 }  // namespace kappa
+
+namespace kappa {
+namespace {
+
+// Regression: a key function returning std::string_view did not compile
+// (Debian's Abseil cannot look a std::string up by std::string_view).
+TEST(KeyedAggregateOperatorTest, StringViewKeysAreCopiedIntoState) {
+  struct Line {
+    std::string text;
+  };
+  auto p = pipeline<Line>()
+               .event_time(std::chrono::milliseconds(0))
+               .then(key_by([](const Line& l) { return std::string_view(l.text).substr(0, 1); }).aggregate(agg::count()));
+  std::vector<std::pair<std::string, int64_t>> rows;
+  auto sink = [&](auto&& result) { rows.emplace_back(result.value.key, result.value.value); };
+  for (std::string text : {"apple", "avocado", "banana"}) p.push(Element<Line>{{text}, {}}, sink);
+  EXPECT_THAT(rows, ::testing::ElementsAre(std::pair{"a", 1}, std::pair{"a", 2}, std::pair{"b", 1}));
+}
+
+}  // namespace
+}  // namespace kappa
