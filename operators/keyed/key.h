@@ -7,7 +7,20 @@
 #include <string_view>
 #include <type_traits>
 
+#include "operators/aggregate/aggregate.h"
+
 namespace kappa {
+
+// The checks every keyed operator's builder makes when it meets the stream's
+// type T, with the messages a user sees for a key function or an aggregate
+// of the wrong shape.
+template <class KeyFn, class Agg, class T>
+constexpr void check_keyed_aggregate() {
+  static_assert(std::is_invocable_v<const KeyFn&, const T&>,
+                "key_by(f): f must take the stream's current type, const T&, and return the key");
+  static_assert(Aggregate<Agg, T>, "aggregate(a): a must be an aggregate over the stream's current type T "
+                                   "(see operators/aggregate/aggregate.h)");
+}
 
 // How a key is held in state: string views are copied into strings.
 template <class K>

@@ -58,10 +58,7 @@ class KeySpec {
     Agg agg;
     template <class T>
     auto make_stage() const {
-      static_assert(std::is_invocable_v<const KeyFn&, const T&>,
-                    "key_by(f): f must take the stream's current type, const T&, and return the key");
-      static_assert(Aggregate<Agg, T>, "aggregate(a): a must be an aggregate over the stream's current type T "
-                                       "(see operators/aggregate/aggregate.h)");
+      check_keyed_aggregate<KeyFn, Agg, T>();
       return KeyedAggregateOperator<T, KeyFn, Agg>(spec.key_of_, agg, spec.ttl_);
     }
   };

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "operators/aggregate/aggregate.h"
+#include "operators/keyed/key.h"
 #include "operators/window/emit_mode.h"
 #include "operators/window/slice_assigner.h"
 #include "operators/window/rolling_operator.h"
@@ -46,10 +47,7 @@ class WindowSpec {
     Agg agg;
     template <class T>
     auto make_stage() const {
-      static_assert(std::is_invocable_v<const KeyFn&, const T&>,
-                    "key_by(f): f must take the stream's current type, const T&, and return the key");
-      static_assert(Aggregate<Agg, T>, "aggregate(a): a must be an aggregate over the stream's current type T "
-                                       "(see operators/aggregate/aggregate.h)");
+      check_keyed_aggregate<KeyFn, Agg, T>();
       return WindowOperator<T, KeyFn, Agg>(spec.key_of_, spec.assigner_, agg, spec.options_, spec.on_late_);
     }
   };
@@ -84,10 +82,7 @@ class RollingSpec {
     Agg agg;
     template <class T>
     auto make_stage() const {
-      static_assert(std::is_invocable_v<const KeyFn&, const T&>,
-                    "key_by(f): f must take the stream's current type, const T&, and return the key");
-      static_assert(Aggregate<Agg, T>, "aggregate(a): a must be an aggregate over the stream's current type T "
-                                       "(see operators/aggregate/aggregate.h)");
+      check_keyed_aggregate<KeyFn, Agg, T>();
       return RollingOperator<T, KeyFn, Agg>(spec.key_of_, spec.size_.count(), spec.delay_.count(), agg, spec.on_late_);
     }
   };
