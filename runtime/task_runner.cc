@@ -63,6 +63,9 @@ void TaskRunner::run_turn() {
   {
     std::lock_guard lock(mu_);
     if (paused_) {
+      // This turn was queued for a reason (a wake-up, or records left over
+      // from the last turn) that no new wake-up will repeat: keep it for resume().
+      wake_pending_ = true;
       state_ = State::kIdle;
       idle_.notify_all();
       return;

@@ -314,6 +314,7 @@ class Harness {
 
   TaskRunner& runner() { return *runner_; }
   FakeReader& reader() { return *reader_; }
+  Executor& executor() { return executor_; }
   RecordingTask& task() { return *task_; }
   FakeSink& sink() { return sink_; }
   bool wait_for_failure() {
@@ -505,6 +506,50 @@ TEST(TaskRunnerTest, PauseAndResumeRepeatedlyWhileRecordsArrive) {
   EXPECT_EQ(h.sink().values(), sequence(0, kRecords));
   EXPECT_FALSE(h.task().ran_while_paused_);
   EXPECT_FALSE(h.task().overlapping_calls_);
+}
+
+// Regression: a turn queued because the previous one stopped at its batch
+// limit (more records waiting) was skipped by a pause and then forgotten by
+// resume(). Kafka only signals a queue going from empty to non-empty, so a
+// backlog read without further wake-ups stalled for good (seen as a job that
+// stopped after its first checkpoint on real Kafka).
+TEST(TaskRunnerTest, BacklogSurvivesPausesWithoutFurtherWakeups) {
+  Harness h({.batch_size = 5, .batches_per_turn = 1}, /*threads=*/1);
+  constexpr int kRecords = 2000;
+  h.reader().preload(kRecords);  // present before start: one wake-up, from start()
+  h.runner().start();
+  ASSERT_TRUE(h.sink().wait_for_records(5));
+
+  // Park the executor's only thread, so the runner's next turn (queued
+  // because its last one stopped at the batch limit) waits behind it.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool parked = false;
+  bool release = false;
+  h.executor().enqueue([&] {
+    std::unique_lock lock(mu);
+    parked = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return release; });
+  });
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, 10s, [&] { return parked; }));
+  }
+  // Pause while that turn is queued; it runs, sees the pause and goes idle.
+  std::thread pauser([&] { h.runner().pause(); });
+  std::this_thread::sleep_for(50ms);  // let pause() take effect before the turn runs
+  {
+    std::lock_guard lock(mu);
+    release = true;
+    cv.notify_all();
+  }
+  pauser.join();
+  h.runner().resume();  // must queue a turn: the backlog will not wake the task again
+
+  ASSERT_TRUE(h.sink().wait_for_records(kRecords)) << h.sink().records();
+  h.runner().pause();
+  EXPECT_EQ(h.sink().values(), sequence(0, kRecords));
 }
 
 // A wake-up that arrives after read() returned kEmpty but before the turn
