@@ -101,6 +101,8 @@ Status finish_job_options(JobOptions& options, const std::string& job_name) {
     if (format != WireFormat::kDefault) return format;
     return file ? WireFormat::kJson : WireFormat::kProtobuf;
   };
+  options.input_format_given = options.input_format != WireFormat::kDefault;
+  options.output_format_given = options.output_format != WireFormat::kDefault;
   options.input_format = resolve(options.input_format, options.input_is_file());
   options.output_format = resolve(options.output_format, options.output_is_file());
   return Status::ok();

@@ -44,6 +44,10 @@ struct JobOptions {
   // Value encodings. Default: protobuf for topics, JSON for files.
   WireFormat input_format = WireFormat::kDefault;
   WireFormat output_format = WireFormat::kDefault;
+  // Whether the formats were given (or are the defaults just described), for
+  // jobs that support only one format.
+  bool input_format_given = false;
+  bool output_format_given = false;
 
   static constexpr const char* kFilePrefix = "file:";
   bool input_is_file() const { return input.rfind(kFilePrefix, 0) == 0; }

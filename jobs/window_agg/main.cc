@@ -75,6 +75,11 @@ int main(int argc, char** argv) {
   WindowAggFlags flags;
   job.add_flags([&flags](CLI::App& app) { add_window_agg_flags(app, flags); });
   if (std::optional<int> code = job.parse(argc, argv)) return *code;
+  const kappa::JobOptions& options = job.options();
+  if ((options.input_format_given && options.input_format != kappa::WireFormat::kJson) ||
+      (options.output_format_given && options.output_format != kappa::WireFormat::kJson)) {
+    return job.usage_error("--input-format and --output-format can only be json: this job reads and writes JSON records");
+  }
   kappa::Result<WindowAggConfig> config = make_config(flags);
   if (!config.is_ok()) return job.usage_error(config.status().message());
   if (config->time_field.empty() && job.options().input_is_file()) {

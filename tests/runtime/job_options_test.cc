@@ -155,11 +155,15 @@ TEST_F(JobOptionsTest, FormatsDefaultPerEndpoint) {
   const JobOptions& b = parse_ok({"--brokers", "b", "--input", "topic", "--output", "file:out.jsonl"});
   EXPECT_EQ(b.input_format, WireFormat::kProtobuf);
   EXPECT_EQ(b.output_format, WireFormat::kJson);
-  // An explicit format wins over the default.
+  EXPECT_FALSE(b.input_format_given);
+  EXPECT_FALSE(b.output_format_given);
+  // An explicit format wins over the default, and says it was given.
   const JobOptions& c = parse_ok(
       {"--input", "file:in", "--output", "file:out", "--input-format", "protobuf", "--output-format", "protobuf"});
   EXPECT_EQ(c.input_format, WireFormat::kProtobuf);
   EXPECT_EQ(c.output_format, WireFormat::kProtobuf);
+  EXPECT_TRUE(c.input_format_given);
+  EXPECT_TRUE(c.output_format_given);
 }
 
 TEST_F(JobOptionsTest, FinishJobOptionsKeepsAnExplicitJobId) {

@@ -145,6 +145,8 @@ TEST(WindowAggErrors, BadFlagsExitWithTwoAndOneLine) {
   expect_usage_error({"--window", "hopping:1m/10s", "--agg", "count", "--ttl", "1h"},
                      "--ttl applies to --window none only");
   expect_usage_error({"--agg", "count"}, "--window is required");
+  expect_usage_error({"--window", "tumbling:1m", "--agg", "count", "--input-format", "protobuf"},
+                     "--input-format and --output-format can only be json");
 }
 
 TEST(WindowAggErrors, SumWithoutValueIsAUsageError) {
