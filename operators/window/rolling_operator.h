@@ -13,10 +13,11 @@
 // still arrive; so results come out in event-time order per key, and the
 // same input gives the same results however it was batched.
 //
-// Events are kept per key for size + delay of event time. The aggregate is
-// recomputed from the kept events for every result (cost proportional to the
-// events in the window); a sliding aggregator is the next step if windows
-// with thousands of events per key become common.
+// Events are kept per key for size + delay of event time. Each key's window
+// only slides forward (no accepted event can land inside the part already
+// aggregated), so a two-stack sliding aggregator keeps it: every event is
+// added once and merged O(1) times amortized, and a result costs one merge,
+// however many events the window holds (30 days of a card's transactions).
 #pragma once
 
 #include <algorithm>
@@ -63,6 +64,11 @@ class RollingOperator {
     }
     auto& entry = keys_.find_or_add(key_of_(std::as_const(e.value)));
     KeyState& state = entry.second.state;
+    if (!state.started) {
+      // A default-constructed accumulator is not always a valid empty one.
+      state.window.back = agg_.init();
+      state.started = true;
+    }
     // Sorted by (time, input order); out-of-order events are rare and near the back.
     auto it = state.events.end();
     while (it != state.events.begin() && std::prev(it)->time > t) --it;
@@ -87,26 +93,71 @@ class RollingOperator {
     uint64_t sequence;
     T value;
   };
+  // The aggregate over events[begin, end) of a key, as two stacks: `front`
+  // holds, for each event of [begin, back_begin), the aggregate from it to
+  // back_begin (the oldest one last), and `back` the aggregate of
+  // [back_begin, end). Dropping the oldest event pops `front`; when `front`
+  // is empty the back part is turned into suffix aggregates first.
+  struct SlidingWindow {
+    std::size_t begin = 0;
+    std::size_t back_begin = 0;
+    std::size_t end = 0;
+    std::vector<Acc> front;
+    Acc back{};
+  };
   struct KeyState {
     std::deque<Entry> events;  // sorted by (time, sequence)
     std::size_t emitted = 0;   // events[0, emitted) have had their result emitted
+    SlidingWindow window;      // indexes into events
+    bool started = false;      // window.back holds agg.init()
   };
   using Table = KeyTable<K, KeyState>;
 
-  // The aggregate over the window of events[i].
-  R result_for(const KeyState& state, std::size_t i) const {
-    const Entry& trigger = state.events[i];
-    const Timestamp upper = trigger.time - delay_;  // inclusive
-    const Timestamp lower = upper - size_;          // exclusive
-    Acc acc = agg_.init();
-    for (const Entry& entry : state.events) {
-      if (entry.time <= lower) continue;
-      if (entry.time > upper) break;
-      // With delay 0, events at the trigger's own time count up to the trigger.
-      if (delay_ == 0 && entry.time == upper && entry.sequence > trigger.sequence) break;
-      agg_.add(acc, entry.value, entry.time);
+  void push(KeyState& state) {
+    SlidingWindow& w = state.window;
+    const Entry& e = state.events[w.end++];
+    agg_.add(w.back, e.value, e.time);
+  }
+
+  void pop(KeyState& state) {
+    SlidingWindow& w = state.window;
+    if (w.front.empty()) {
+      // Suffix aggregates of the back part, newest first, so the oldest is on top.
+      for (std::size_t k = w.end; k-- > w.back_begin;) {
+        Acc suffix = agg_.init();
+        agg_.add(suffix, state.events[k].value, state.events[k].time);
+        if (!w.front.empty()) agg_.merge(suffix, w.front.back());  // suffix is the earlier side
+        w.front.push_back(std::move(suffix));
+      }
+      w.back = agg_.init();
+      w.back_begin = w.end;
     }
+    w.front.pop_back();
+    ++w.begin;
+  }
+
+  // The aggregate over the window of events[i]: (t - delay - size, t - delay],
+  // and with delay 0 only up to the trigger among events at its own time.
+  R result_for(KeyState& state, std::size_t i) {
+    SlidingWindow& w = state.window;
+    const Timestamp upper = state.events[i].time - delay_;  // inclusive
+    const Timestamp lower = upper - size_;                  // exclusive
+    while (w.end < state.events.size() && (delay_ == 0 ? w.end <= i : state.events[w.end].time <= upper)) push(state);
+    while (w.begin < w.end && state.events[w.begin].time <= lower) pop(state);
+    if (w.front.empty()) return agg_.result(w.back);
+    Acc acc = w.front.back();
+    agg_.merge(acc, w.back);
     return agg_.result(acc);
+  }
+
+  // Drops events[0], which is in no future window.
+  void drop_oldest(KeyState& state) {
+    SlidingWindow& w = state.window;
+    if (w.begin == 0 && w.end > 0) pop(state);
+    state.events.pop_front();
+    for (std::size_t* index : {&state.emitted, &w.begin, &w.back_begin, &w.end}) {
+      if (*index > 0) --*index;
+    }
   }
 
   template <class Emit>
@@ -129,8 +180,7 @@ class RollingOperator {
     // every future event is at or after the watermark.
     const Timestamp keep_after = watermark_ == kMaxTimestamp ? kMaxTimestamp : watermark_ - delay_ - size_;
     while (!state.events.empty() && state.emitted > 0 && state.events.front().time <= keep_after) {
-      state.events.pop_front();
-      --state.emitted;
+      drop_oldest(state);
     }
     if (state.events.empty()) {
       keys_.forget(entry.first);
