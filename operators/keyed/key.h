@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 
 #include "operators/aggregate/aggregate.h"
 
@@ -39,6 +40,24 @@ void append_key_bytes(const K& key, std::string& out) {
   } else {
     out.append(std::string_view(key));
   }
+}
+
+// What a keyed builder's aggregate(...) returns: make_stage<T>() (called by
+// Pipeline::then with the stream's type) checks the key function and the
+// aggregate against T, then has `build` make the operator for T.
+template <class KeyFn, class Agg, class Build>
+struct KeyedStageSpec {
+  Build build;  // build(std::type_identity<T>{}) -> the operator
+  template <class T>
+  auto make_stage() const {
+    check_keyed_aggregate<KeyFn, Agg, T>();
+    return build(std::type_identity<T>{});
+  }
+};
+
+template <class KeyFn, class Agg, class Build>
+KeyedStageSpec<KeyFn, Agg, Build> keyed_stage(Build build) {
+  return {std::move(build)};
 }
 
 }  // namespace kappa

@@ -48,21 +48,13 @@ class KeySpec {
   // A running aggregate per key, emitted after every event.
   template <class Agg>
   auto aggregate(Agg agg) const {
-    return Built<Agg>{*this, std::move(agg)};
+    return keyed_stage<KeyFn, Agg>([spec = *this, agg = std::move(agg)](auto type) {
+      using T = typename decltype(type)::type;
+      return KeyedAggregateOperator<T, KeyFn, Agg>(spec.key_of_, agg, spec.ttl_);
+    });
   }
 
  private:
-  template <class Agg>
-  struct Built {
-    KeySpec spec;
-    Agg agg;
-    template <class T>
-    auto make_stage() const {
-      check_keyed_aggregate<KeyFn, Agg, T>();
-      return KeyedAggregateOperator<T, KeyFn, Agg>(spec.key_of_, agg, spec.ttl_);
-    }
-  };
-
   KeyFn key_of_;
   std::chrono::milliseconds ttl_{0};
 };

@@ -37,21 +37,13 @@ class WindowSpec {
 
   template <class Agg>
   auto aggregate(Agg agg) const {
-    return Built<Agg>{*this, std::move(agg)};
+    return keyed_stage<KeyFn, Agg>([spec = *this, agg = std::move(agg)](auto type) {
+      using T = typename decltype(type)::type;
+      return WindowOperator<T, KeyFn, Agg>(spec.key_of_, spec.assigner_, agg, spec.options_, spec.on_late_);
+    });
   }
 
  private:
-  template <class Agg>
-  struct Built {
-    WindowSpec spec;
-    Agg agg;
-    template <class T>
-    auto make_stage() const {
-      check_keyed_aggregate<KeyFn, Agg, T>();
-      return WindowOperator<T, KeyFn, Agg>(spec.key_of_, spec.assigner_, agg, spec.options_, spec.on_late_);
-    }
-  };
-
   KeyFn key_of_;
   SliceAssigner assigner_;
   WindowOptions options_;
@@ -72,21 +64,14 @@ class RollingSpec {
 
   template <class Agg>
   auto aggregate(Agg agg) const {
-    return Built<Agg>{*this, std::move(agg)};
+    return keyed_stage<KeyFn, Agg>([spec = *this, agg = std::move(agg)](auto type) {
+      using T = typename decltype(type)::type;
+      return RollingOperator<T, KeyFn, Agg>(spec.key_of_, spec.size_.count(), spec.delay_.count(), agg,
+                                            spec.on_late_);
+    });
   }
 
  private:
-  template <class Agg>
-  struct Built {
-    RollingSpec spec;
-    Agg agg;
-    template <class T>
-    auto make_stage() const {
-      check_keyed_aggregate<KeyFn, Agg, T>();
-      return RollingOperator<T, KeyFn, Agg>(spec.key_of_, spec.size_.count(), spec.delay_.count(), agg, spec.on_late_);
-    }
-  };
-
   KeyFn key_of_;
   std::chrono::milliseconds size_;
   std::chrono::milliseconds delay_;
