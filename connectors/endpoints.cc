@@ -12,10 +12,8 @@ namespace {
 
 std::string file_path(const std::string& endpoint) { return endpoint.substr(std::string(JobOptions::kFilePrefix).size()); }
 
-bool is_file(const std::string& endpoint) { return endpoint.rfind(JobOptions::kFilePrefix, 0) == 0; }
-
 Result<std::unique_ptr<Sink>> open_sink(const std::string& endpoint, const KafkaClientOptions& client) {
-  if (is_file(endpoint)) return JsonLinesFileSink::open(file_path(endpoint));
+  if (JobOptions::is_file(endpoint)) return JsonLinesFileSink::open(file_path(endpoint));
   return KafkaSink::open(KafkaSinkOptions{client, endpoint});
 }
 
@@ -30,6 +28,9 @@ Result<Endpoints> open_endpoints(const JobOptions& options) {
     std::vector<std::string> topics = options.input_is_file() ? std::vector<std::string>{} : input_topics;
     if (!options.output_is_file()) topics.push_back(options.output);
     if (!options.late_output.empty() && !options.late_output_is_file()) topics.push_back(options.late_output);
+    for (const SideOutputOption& side : options.side_outputs) {
+      if (!side.endpoint.empty() && !JobOptions::is_file(side.endpoint)) topics.push_back(side.endpoint);
+    }
     for (const std::string& topic : topics) {
       KAPPA_RETURN_IF_ERROR(endpoints.embedded_broker->create_topic(topic, kEmbeddedTopicPartitions));
     }
@@ -42,6 +43,12 @@ Result<Endpoints> open_endpoints(const JobOptions& options) {
   if (!options.late_output.empty()) {
     KAPPA_ASSIGN_OR_RETURN(endpoints.late_sink, open_sink(options.late_output, client));
   }
+  for (const SideOutputOption& side : options.side_outputs) {
+    std::unique_ptr<Sink>& sink = endpoints.side_sinks.emplace_back();
+    if (!side.endpoint.empty()) {
+      KAPPA_ASSIGN_OR_RETURN(sink, open_sink(side.endpoint, client));
+    }
+  }
 
   if (options.input_is_file()) {
     endpoints.source = std::make_unique<JsonLinesFileSource>(file_path(options.input));
@@ -50,6 +57,12 @@ Result<Endpoints> open_endpoints(const JobOptions& options) {
     endpoints.source = std::make_unique<KafkaSource>(KafkaSourceOptions{client, input_topics, options.job_id, options.from});
   }
   return endpoints;
+}
+
+JobSinks job_sinks(const Endpoints& endpoints) {
+  std::vector<Sink*> side;
+  for (const auto& sink : endpoints.side_sinks) side.push_back(sink.get());
+  return JobSinks(endpoints.sink.get(), endpoints.late_sink.get(), std::move(side));
 }
 
 }  // namespace kappa

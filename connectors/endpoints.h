@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <vector>
 
 #include "connectors/kafka/embedded_broker.h"
 #include "runtime/job_options.h"
@@ -15,6 +16,7 @@ struct Endpoints {
   std::unique_ptr<EmbeddedBroker> embedded_broker;  // set for --brokers embedded; outlives the clients
   std::unique_ptr<Sink> sink;
   std::unique_ptr<Sink> late_sink;  // set for --late-output
+  std::vector<std::unique_ptr<Sink>> side_sinks;  // one per JobOptions::side_outputs; null when not given
   std::unique_ptr<Source> source;
 };
 
@@ -25,5 +27,8 @@ inline constexpr int kEmbeddedTopicPartitions = 8;
 // present, files readable or writable) so that a mistake fails here, with
 // one message, before any record is read.
 Result<Endpoints> open_endpoints(const JobOptions& options);
+
+// The sinks of `endpoints` as the runtime takes them.
+JobSinks job_sinks(const Endpoints& endpoints);
 
 }  // namespace kappa

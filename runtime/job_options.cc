@@ -1,8 +1,11 @@
 #include "runtime/job_options.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cctype>
 #include <map>
 #include <thread>
+#include <utility>
 
 #include "runtime/duration.h"
 
@@ -62,6 +65,14 @@ void add_job_flags(CLI::App& app, JobOptions& options) {
          },
          "How often output is flushed and input positions are committed (500ms, 10s, 1m, ...). Default: 10s.")
       ->envname("KAPPA_CHECKPOINT_INTERVAL");
+  for (SideOutputOption& side : options.side_outputs) {
+    std::string variable = "KAPPA_" + side.name + "_OUTPUT";
+    std::transform(variable.begin(), variable.end(), variable.begin(),
+                   [](unsigned char c) { return c == '-' ? '_' : static_cast<char>(std::toupper(c)); });
+    app.add_option("--" + side.name + "-output", side.endpoint,
+                   side.description + ": a topic or file:PATH. Default: not written.")
+        ->envname(variable);
+  }
   const std::map<std::string, WireFormat> formats{{"protobuf", WireFormat::kProtobuf}, {"json", WireFormat::kJson}};
   app.add_option("--input-format", options.input_format,
                  "Encoding of input values: protobuf or json. Default: protobuf for topics, json for files.")
@@ -76,8 +87,12 @@ void add_job_flags(CLI::App& app, JobOptions& options) {
 Status finish_job_options(JobOptions& options, const std::string& job_name) {
   if (options.job_id.empty()) options.job_id = job_name;
   if (options.threads == 0) options.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  const bool uses_kafka = !options.input_is_file() || !options.output_is_file() ||
-                          (!options.late_output.empty() && !options.late_output_is_file());
+  // Every output flag with its value; optional ones may be empty.
+  std::vector<std::pair<std::string, const std::string*>> outputs{{"--output", &options.output},
+                                                                  {"--late-output", &options.late_output}};
+  for (const SideOutputOption& side : options.side_outputs) outputs.emplace_back("--" + side.name + "-output", &side.endpoint);
+  bool uses_kafka = !options.input_is_file();
+  for (const auto& [flag, endpoint] : outputs) uses_kafka |= !endpoint->empty() && !JobOptions::is_file(*endpoint);
   if (uses_kafka && options.brokers.empty()) {
     return Status::invalid_argument(
         "--brokers is needed because --input or --output is a topic (or set KAPPA_BROKERS); "
@@ -86,11 +101,10 @@ Status finish_job_options(JobOptions& options, const std::string& job_name) {
   if (options.input_is_file() && options.input.size() == std::string(JobOptions::kFilePrefix).size()) {
     return Status::invalid_argument("--input file: needs a path, as in --input file:events.jsonl");
   }
-  if (options.output_is_file() && options.output.size() == std::string(JobOptions::kFilePrefix).size()) {
-    return Status::invalid_argument("--output file: needs a path, as in --output file:results.jsonl");
-  }
-  if (options.late_output_is_file() && options.late_output.size() == std::string(JobOptions::kFilePrefix).size()) {
-    return Status::invalid_argument("--late-output file: needs a path, as in --late-output file:late.jsonl");
+  for (const auto& [flag, endpoint] : outputs) {
+    if (*endpoint == JobOptions::kFilePrefix) {
+      return Status::invalid_argument(flag + " file: needs a path, as in " + flag + " file:results.jsonl");
+    }
   }
   for (const std::string& property : options.kafka_properties) {
     if (property.find('=') == std::string::npos || property.front() == '=') {

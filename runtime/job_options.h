@@ -19,6 +19,14 @@ namespace kappa {
 enum class StartPosition { kCommitted, kEarliest, kLatest };
 enum class WireFormat { kDefault, kProtobuf, kJson };
 
+// An extra output a job writes beside its results (Pipeline::side_output):
+// a topic, file:PATH, or nothing when its flag is not given.
+struct SideOutputOption {
+  std::string name;         // the flag is --<name>-output, the variable KAPPA_<NAME>_OUTPUT
+  std::string description;  // what the job writes there, for --help
+  std::string endpoint;     // the flag's value
+};
+
 struct JobOptions {
   // Kafka bootstrap servers, or "embedded" to start a test broker in-process.
   // Needed when the input or output is a topic.
@@ -32,6 +40,8 @@ struct JobOptions {
   // Where records too late for the job's windows go: a topic, file:PATH, or
   // nowhere (empty; they are counted either way).
   std::string late_output;
+  // Registered by the job before parsing, indexed as Pipeline::side_output's index.
+  std::vector<SideOutputOption> side_outputs;
   // Where to start when the group has no position, or always (earliest/latest).
   StartPosition from = StartPosition::kCommitted;
   // Worker threads. Default: one per core.
@@ -50,9 +60,10 @@ struct JobOptions {
   bool output_format_given = false;
 
   static constexpr const char* kFilePrefix = "file:";
-  bool input_is_file() const { return input.rfind(kFilePrefix, 0) == 0; }
-  bool output_is_file() const { return output.rfind(kFilePrefix, 0) == 0; }
-  bool late_output_is_file() const { return late_output.rfind(kFilePrefix, 0) == 0; }
+  static bool is_file(const std::string& endpoint) { return endpoint.rfind(kFilePrefix, 0) == 0; }
+  bool input_is_file() const { return is_file(input); }
+  bool output_is_file() const { return is_file(output); }
+  bool late_output_is_file() const { return is_file(late_output); }
 };
 
 // Registers the standard flags on `app`, writing into `options`.

@@ -18,11 +18,10 @@ constexpr std::chrono::milliseconds kPollInterval{100};
 
 }  // namespace
 
-JobRunner::JobRunner(JobRunnerOptions options, Source& source, Sink& sink, TaskFactory make_task, Sink* late_sink)
+JobRunner::JobRunner(JobRunnerOptions options, Source& source, JobSinks sinks, TaskFactory make_task)
     : options_(options),
       source_(source),
-      sink_(sink),
-      late_sink_(late_sink),
+      sinks_(std::move(sinks)),
       make_task_(std::move(make_task)),
       executor_(options.threads) {}
 
@@ -67,8 +66,7 @@ Status JobRunner::checkpoint(const std::vector<TaskRunner*>& tasks) {
   if (failed()) return Status::aborted("not committing after a failure");
   // Every output of every batch before the barrier must be acknowledged
   // before the positions after those batches are recorded.
-  KAPPA_RETURN_IF_ERROR(sink_.flush(options_.flush_timeout));
-  if (late_sink_ != nullptr) KAPPA_RETURN_IF_ERROR(late_sink_->flush(options_.flush_timeout));
+  for (Sink* sink : sinks_.all()) KAPPA_RETURN_IF_ERROR(sink->flush(options_.flush_timeout));
   std::vector<PartitionPosition> positions;
   for (TaskRunner* task : tasks) {
     std::optional<int64_t> next = task->next_offset();
@@ -98,7 +96,7 @@ void JobRunner::handle_checkpoint(const Status& status, const char* what) {
 }
 
 void JobRunner::on_assigned(const PartitionId& partition, std::unique_ptr<PartitionReader> reader) {
-  auto runner = std::make_unique<TaskRunner>(make_task_(partition), std::move(reader), sink_, late_sink_, executor_,
+  auto runner = std::make_unique<TaskRunner>(make_task_(partition), std::move(reader), sinks_, executor_,
                                              options_.task,
                                              [this](const Status& status) { fail(status); });
   TaskRunner* started = runner.get();

@@ -49,9 +49,8 @@ struct JobTotals {
 
 class JobRunner final : private SourceListener {
  public:
-  // Records too late for a task's windows go to `late_sink` if there is one
-  // (they are counted either way).
-  JobRunner(JobRunnerOptions options, Source& source, Sink& sink, TaskFactory make_task, Sink* late_sink = nullptr);
+  // Tasks write to `sinks` (sinks.results is required).
+  JobRunner(JobRunnerOptions options, Source& source, JobSinks sinks, TaskFactory make_task);
   ~JobRunner() override;
 
   // Runs until a stop is requested, a bounded input ends, or something fails.
@@ -78,8 +77,7 @@ class JobRunner final : private SourceListener {
 
   JobRunnerOptions options_;
   Source& source_;
-  Sink& sink_;
-  Sink* late_sink_;
+  JobSinks sinks_;
   TaskFactory make_task_;
   Executor executor_;
 

@@ -107,6 +107,18 @@ class Pipeline {
     return append(EventTimeStage<output_type, F>{std::move(timestamp_of), out_of_orderness});
   }
 
+  // side_output(index, f, codec): writes codec-encoded f(const Out&) to the
+  // job's side output `index` (Job::add_side_output), with the element's key
+  // and timestamp, and passes the element on unchanged. Nothing is written
+  // when the job runs without that output.
+  template <class F, class C>
+  auto side_output(std::size_t index, F f, C codec) const {
+    static_assert(std::is_invocable_v<F&, const output_type&>,
+                  "side_output(index, f, codec) takes f(const T&) returning the side output's value, where T is "
+                  "the stream's current type");
+    return append(SideOutputStage<output_type, F, C>{index, std::move(f), std::move(codec)});
+  }
+
   // then(spec): appends a stage built by an operator spec (a keyed aggregate,
   // a window, ...), which has `template <class T> auto make_stage() const`.
   template <class Spec>

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <chrono>
+#include <utility>
+#include <vector>
 
 #include "runtime/output_batch.h"
 #include "runtime/status.h"
@@ -21,6 +23,29 @@ class Sink {
   // Returns once every result written so far is acknowledged (durably
   // written), or an error if one was not or the timeout passed.
   virtual Status flush(std::chrono::milliseconds timeout) = 0;
+};
+
+// Where a job's tasks write: results, records too late for their windows
+// (only counted when null), and side outputs (a features topic beside the
+// scores, say), indexed as the job registered them; a null side output was
+// not asked for and receives nothing.
+struct JobSinks {
+  explicit JobSinks(Sink* results, Sink* late = nullptr, std::vector<Sink*> side = {})
+      : results(results), late(late), side(std::move(side)) {}
+
+  Sink* results;
+  Sink* late;
+  std::vector<Sink*> side;
+
+  // Every non-null sink, for flushing.
+  std::vector<Sink*> all() const {
+    std::vector<Sink*> sinks{results};
+    if (late != nullptr) sinks.push_back(late);
+    for (Sink* s : side) {
+      if (s != nullptr) sinks.push_back(s);
+    }
+    return sinks;
+  }
 };
 
 }  // namespace kappa

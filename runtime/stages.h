@@ -12,12 +12,16 @@
 
 #include <chrono>
 #include <concepts>
+#include <cstddef>
 #include <iterator>
 #include <ranges>
+#include <string>
 #include <type_traits>
 #include <utility>
 
+#include "runtime/output_batch.h"
 #include "runtime/record.h"
+#include "runtime/stage_context.h"
 
 namespace kappa {
 
@@ -90,6 +94,29 @@ struct MapStage {
   void process(Element<T>&& e, Emit& emit) {
     RecordMeta meta = e.meta;
     emit(Element<output_type>{pipeline_detail::call_user(fn, e), meta});
+  }
+};
+
+// Writes f(value) to the task's side output `index` (when the job runs with
+// it) and passes the element on unchanged.
+template <class T, class F, class C>
+struct SideOutputStage {
+  using input_type = T;
+  using output_type = T;
+  std::size_t index;
+  F fn;
+  C codec;
+  StageContext* context = nullptr;
+
+  void bind(StageContext& c) { context = &c; }
+
+  template <class Emit>
+  void process(Element<T>&& e, Emit& emit) {
+    if (OutputBatch* out = context != nullptr ? context->side_output(index) : nullptr) {
+      const auto& side_value = fn(std::as_const(e.value));
+      out->add(e.meta.key, e.meta.timestamp, [&](std::string& bytes) { codec.encode(side_value, bytes); });
+    }
+    emit(std::move(e));
   }
 };
 

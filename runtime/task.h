@@ -13,6 +13,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "runtime/codec.h"
 #include "runtime/output_batch.h"
@@ -43,10 +44,12 @@ struct TaskCounters {
 struct TaskOutput {
   OutputBatch results;
   OutputBatch late;
+  std::vector<OutputBatch> side;  // one per side output of the job (JobSinks::side)
 
   void clear() {
     results.clear();
     late.clear();
+    for (OutputBatch& batch : side) batch.clear();
   }
 };
 
@@ -106,6 +109,7 @@ class PipelineTask final : public Task, private StageContext {
     const std::size_t results_before = out.results.size();
     const std::size_t late_before = out.late.size();
     ResultSink emit{this, &out.results};
+    output_ = &out;
     for (const Record& record : batch) {
       // Decode into the same element every time, so decoding allocates only when
       // a value outgrows what the previous one left (or a stage moves it out).
@@ -116,21 +120,21 @@ class PipelineTask final : public Task, private StageContext {
       }
       scratch_.meta = RecordMeta{record.key, record.timestamp, record.partition, record.offset};
       current_ = &record;
-      late_ = &out.late;
       reported_late_ = false;
-      const std::size_t record_start = out.results.size();
+      mark_output(out);
       try {
         pipeline_.push(std::move(scratch_), emit);
       } catch (const std::exception& e) {
         // A skipped record leaves no trace: drop what it emitted before throwing.
-        out.results.truncate(record_start);
+        undo_output(out);
         KAPPA_RETURN_IF_ERROR(on_bad_record(record, "made the job's code throw", e.what()));
       } catch (...) {
-        out.results.truncate(record_start);
+        undo_output(out);
         KAPPA_RETURN_IF_ERROR(on_bad_record(record, "made the job's code throw", "a non-standard exception"));
       }
     }
     current_ = nullptr;
+    output_ = nullptr;
     count_batch(batch.size(), out.results.size() - results_before, out.late.size() - late_before);
     return Status::ok();
   }
@@ -138,11 +142,14 @@ class PipelineTask final : public Task, private StageContext {
   Status finish(TaskOutput& out) override {
     const std::size_t results_before = out.results.size();
     ResultSink emit{this, &out.results};
+    output_ = &out;
     try {
       pipeline_.finish(emit);
     } catch (const std::exception& e) {
+      output_ = nullptr;
       return Status::internal("the job's code threw at the end of the input: " + std::string(e.what()));
     }
+    output_ = nullptr;
     count_batch(0, out.results.size() - results_before, 0);
     return Status::ok();
   }
@@ -157,10 +164,26 @@ class PipelineTask final : public Task, private StageContext {
     }
   };
 
+  // Remembers the output's sizes before a record, so that a record that
+  // throws can take back what it emitted.
+  void mark_output(const TaskOutput& out) {
+    results_mark_ = out.results.size();
+    side_marks_.resize(out.side.size());
+    for (std::size_t i = 0; i < out.side.size(); ++i) side_marks_[i] = out.side[i].size();
+  }
+  void undo_output(TaskOutput& out) {
+    out.results.truncate(results_mark_);
+    for (std::size_t i = 0; i < out.side.size(); ++i) out.side[i].truncate(side_marks_[i]);
+  }
+
+  OutputBatch* side_output(std::size_t index) override {
+    return output_ != nullptr && index < output_->side.size() ? &output_->side[index] : nullptr;
+  }
+
   void report_late() override {
     if (reported_late_ || current_ == nullptr) return;
     reported_late_ = true;
-    late_->add(current_->key, current_->timestamp, [&](std::string& bytes) { bytes.append(current_->value); });
+    output_->late.add(current_->key, current_->timestamp, [&](std::string& bytes) { bytes.append(current_->value); });
   }
 
   P pipeline_;
@@ -169,8 +192,11 @@ class PipelineTask final : public Task, private StageContext {
   Element<In> scratch_{};
   // The record being pushed, for report_late().
   const Record* current_ = nullptr;
-  OutputBatch* late_ = nullptr;
+  // The output of the batch being processed, for side_output() and report_late().
+  TaskOutput* output_ = nullptr;
   bool reported_late_ = false;
+  std::size_t results_mark_ = 0;
+  std::vector<std::size_t> side_marks_;
 };
 
 }  // namespace kappa

@@ -2,17 +2,17 @@
 
 namespace kappa {
 
-TaskRunner::TaskRunner(std::unique_ptr<Task> task, std::unique_ptr<PartitionReader> reader, Sink& sink,
-                       Sink* late_sink, Executor& executor, TaskRunnerOptions options,
+TaskRunner::TaskRunner(std::unique_ptr<Task> task, std::unique_ptr<PartitionReader> reader,
+                       const JobSinks& sinks, Executor& executor, TaskRunnerOptions options,
                        std::function<void(const Status&)> on_failure)
     : task_(std::move(task)),
       reader_(std::move(reader)),
-      sink_(sink),
-      late_sink_(late_sink),
+      sinks_(sinks),
       executor_(executor),
       options_(options),
       on_failure_(std::move(on_failure)) {
   batch_.reserve(options_.batch_size);
+  output_.side.resize(sinks_.side.size());
 }
 
 TaskRunner::~TaskRunner() {
@@ -90,8 +90,12 @@ void TaskRunner::run_turn() {
 }
 
 Status TaskRunner::write_output() {
-  if (!output_.results.empty()) KAPPA_RETURN_IF_ERROR(sink_.write(output_.results));
-  if (late_sink_ != nullptr && !output_.late.empty()) KAPPA_RETURN_IF_ERROR(late_sink_->write(output_.late));
+  if (!output_.results.empty()) KAPPA_RETURN_IF_ERROR(sinks_.results->write(output_.results));
+  if (sinks_.late != nullptr && !output_.late.empty()) KAPPA_RETURN_IF_ERROR(sinks_.late->write(output_.late));
+  for (std::size_t i = 0; i < sinks_.side.size(); ++i) {
+    Sink* side = sinks_.side[i];
+    if (side != nullptr && !output_.side[i].empty()) KAPPA_RETURN_IF_ERROR(side->write(output_.side[i]));
+  }
   return Status::ok();
 }
 

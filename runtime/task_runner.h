@@ -34,11 +34,10 @@ struct TaskRunnerOptions {
 
 class TaskRunner {
  public:
-  // Results go to `sink`; records too late for the task's windows go to
-  // `late_sink`, or nowhere (only counted) if it is null. `on_failure` is
+  // Output goes to `sinks` (see JobSinks), which outlive the runner. `on_failure` is
   // called once, from a worker thread, if reading, processing or writing
   // fails; the runner then stays idle.
-  TaskRunner(std::unique_ptr<Task> task, std::unique_ptr<PartitionReader> reader, Sink& sink, Sink* late_sink,
+  TaskRunner(std::unique_ptr<Task> task, std::unique_ptr<PartitionReader> reader, const JobSinks& sinks,
              Executor& executor, TaskRunnerOptions options, std::function<void(const Status&)> on_failure);
   // REQUIRES: paused (or never started).
   ~TaskRunner();
@@ -68,8 +67,7 @@ class TaskRunner {
 
   std::unique_ptr<Task> task_;
   std::unique_ptr<PartitionReader> reader_;
-  Sink& sink_;
-  Sink* late_sink_;
+  const JobSinks& sinks_;
   Executor& executor_;
   TaskRunnerOptions options_;
   std::function<void(const Status&)> on_failure_;

@@ -51,8 +51,7 @@ int Job::run_tasks(TaskFactory make_task) {
   runner_options.threads = options_.threads;
   runner_options.commit_interval = options_.checkpoint_interval;
   runner_options.stop_requested = &stop_requested;
-  JobRunner runner(runner_options, *endpoints->source, *endpoints->sink, std::move(make_task),
-                   endpoints->late_sink.get());
+  JobRunner runner(runner_options, *endpoints->source, job_sinks(*endpoints), std::move(make_task));
 
   const auto started = std::chrono::steady_clock::now();
   Status status = runner.run();

@@ -54,6 +54,21 @@ class Job {
   // Call before parse().
   void add_flags(std::function<void(CLI::App&)> add) { add_own_flags_ = std::move(add); }
 
+  // Registers an output the job writes beside its results (the features of
+  // every scored transaction, say): flag --<name>-output (a topic or
+  // file:PATH; not written when absent). Returns the index to give
+  // Pipeline::side_output. Call before parse().
+  std::size_t add_side_output(std::string name, std::string description) {
+    options_.side_outputs.push_back({std::move(name), std::move(description), {}});
+    return options_.side_outputs.size() - 1;
+  }
+  // After parse(): the codec for values of type T written to an output
+  // (--output-format's encoding).
+  template <class T>
+  auto output_codec() const {
+    return default_codec<T>(options_.output_format);
+  }
+
   // Parses the flags. Returns the exit code to leave with (0 after --help, 2
   // on a usage error, with one line printed), or nullopt to go on to run().
   std::optional<int> parse(int argc, char** argv);

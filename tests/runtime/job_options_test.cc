@@ -248,6 +248,29 @@ TEST_F(JobOptionsTest, FilePrefixWithoutPath) {
   parse_error({"--input", "file:in", "--output", "file:"}, "--output file:");
 }
 
+TEST_F(JobOptionsTest, SideOutputFlagsAndEnvironmentTwins) {
+  auto parse_with_side_outputs = [](std::vector<const char*> argv, JobOptions& options) {
+    options.side_outputs = {{"features", "Each transaction's features", ""}, {"audit-log", "Audit records", ""}};
+    argv.insert(argv.begin(), "myjob");
+    return parse_job_flags(static_cast<int>(argv.size()), argv.data(), "myjob", "A test job.", options);
+  };
+  set_env("KAPPA_AUDIT_LOG_OUTPUT", "file:audit.jsonl");
+  JobOptions options;
+  ASSERT_TRUE(parse_with_side_outputs({"--input", "file:in", "--output", "file:out", "--features-output", "file:f.jsonl"},
+                                      options)
+                  .is_ok());
+  EXPECT_EQ(options.side_outputs[0].endpoint, "file:f.jsonl");
+  EXPECT_EQ(options.side_outputs[1].endpoint, "file:audit.jsonl");
+
+  // A side output on a topic needs brokers; file: needs a path.
+  Status status = parse_with_side_outputs({"--input", "file:in", "--output", "file:out", "--features-output", "t"},
+                                          options);
+  EXPECT_THAT(status.message(), HasSubstr("--brokers"));
+  status = parse_with_side_outputs({"--input", "file:in", "--output", "file:out", "--features-output", "file:"},
+                                   options);
+  EXPECT_THAT(status.message(), HasSubstr("--features-output file:"));
+}
+
 TEST_F(JobOptionsTest, BadX) {
   EXPECT_THAT(parse_error({"--brokers", "b", "--input", "i", "--output", "o", "-X", "linger.ms"}, "-X linger.ms"),
               HasSubstr("key=value"));

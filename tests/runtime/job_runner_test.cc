@@ -391,7 +391,7 @@ TEST(JobRunnerTest, BoundedSourceEndsByItselfWithTotals) {
   EventLog log;
   JobSink sink(log);
   FakeSource source({.partitions = {0, 1, 2}, .records = 250, .bounded = true}, sink, log);
-  JobRunner runner(runner_options(10s), source, sink, make_factory());
+  JobRunner runner(runner_options(10s), source, JobSinks(&sink), make_factory());
   Status status = runner.run();
   ASSERT_TRUE(status.is_ok()) << status.to_string();
 
@@ -423,7 +423,7 @@ TEST(JobRunnerTest, SkippedRecordsAreCountedInTotals) {
   JobSink sink(log);
   sink.allow_gaps();
   FakeSource source({.partitions = {0, 1}, .records = 100, .bounded = true, .strict = false}, sink, log);
-  JobRunner runner(runner_options(10s), source, sink, make_factory(ErrorPolicy::kSkip, /*reject_sevens=*/true));
+  JobRunner runner(runner_options(10s), source, JobSinks(&sink), make_factory(ErrorPolicy::kSkip, /*reject_sevens=*/true));
   Status status = runner.run();
   ASSERT_TRUE(status.is_ok()) << status.to_string();
   const JobTotals totals = runner.totals();
@@ -453,7 +453,7 @@ TEST(JobRunnerTest, PeriodicCommitsComeAfterAFlushAndCarryLastOffsetPlusOne) {
       stop = true;
     }
   };
-  JobRunner runner(runner_options(15ms, &stop), source, sink, make_factory());
+  JobRunner runner(runner_options(15ms, &stop), source, JobSinks(&sink), make_factory());
   Status status = runner.run();
   ASSERT_TRUE(status.is_ok()) << status.to_string();
 
@@ -501,7 +501,7 @@ TEST(JobRunnerTest, RevokingAPartitionPausesFlushesCommitsAndRemovesIt) {
     }
     if (revoked && sink.count(0) == 2000) stop = true;
   };
-  JobRunner runner(runner_options(10s, &stop), source, sink, make_factory());
+  JobRunner runner(runner_options(10s, &stop), source, JobSinks(&sink), make_factory());
   Status status = runner.run();
   ASSERT_TRUE(status.is_ok()) << status.to_string();
 
@@ -531,7 +531,7 @@ TEST(JobRunnerTest, SinkWriteFailureFailsTheRunAndNothingIsCommittedAfterIt) {
     s.append(1, 5);
     if (s.commits_.size() >= 2) sink.fail_writes();
   };
-  JobRunner runner(runner_options(10ms), source, sink, make_factory());
+  JobRunner runner(runner_options(10ms), source, JobSinks(&sink), make_factory());
   Status status = runner.run();
   EXPECT_EQ(status.code(), StatusCode::kDataLoss) << status.to_string();
   EXPECT_EQ(status.message(), "the sink broke");
@@ -547,7 +547,7 @@ TEST(JobRunnerTest, SinkFlushDataLossFailsTheRunAndCommitsNothing) {
   JobSink sink(log);
   sink.fail_flushes(1000, Status::data_loss("3 results were not delivered"));
   FakeSource source({.partitions = {0, 1}, .records = 50}, sink, log);
-  JobRunner runner(runner_options(10ms), source, sink, make_factory());
+  JobRunner runner(runner_options(10ms), source, JobSinks(&sink), make_factory());
   Status status = runner.run();
   EXPECT_EQ(status.code(), StatusCode::kDataLoss) << status.to_string();
   EXPECT_EQ(status.message(), "3 results were not delivered");
@@ -560,7 +560,7 @@ TEST(JobRunnerTest, BoundedJobWhoseFinalFlushLosesDataFails) {
   JobSink sink(log);
   sink.fail_flushes(1000, Status::data_loss("lost"));
   FakeSource source({.partitions = {0}, .records = 30, .bounded = true}, sink, log);
-  JobRunner runner(runner_options(10s), source, sink, make_factory());
+  JobRunner runner(runner_options(10s), source, JobSinks(&sink), make_factory());
   Status status = runner.run();
   EXPECT_EQ(status.code(), StatusCode::kDataLoss) << status.to_string();
   EXPECT_TRUE(source.commits_.empty()) << join(log.events());
@@ -582,7 +582,7 @@ TEST(JobRunnerTest, PeriodicFlushThatIsOnlySlowDoesNotFailTheJob) {
       stop = true;
     }
   };
-  JobRunner runner(runner_options(10ms, &stop), source, sink, make_factory());
+  JobRunner runner(runner_options(10ms, &stop), source, JobSinks(&sink), make_factory());
   Status status = runner.run();
   ASSERT_TRUE(status.is_ok()) << status.to_string();
   EXPECT_EQ(log.events().at(1), "flush-failed") << join(log.events());
@@ -599,7 +599,7 @@ TEST(JobRunnerTest, StopFlagEndsTheRunCleanly) {
     sink.wait_for_total(600);
     stop = true;  // as the SIGTERM handler does
   });
-  JobRunner runner(runner_options(10s, &stop), source, sink, make_factory());
+  JobRunner runner(runner_options(10s, &stop), source, JobSinks(&sink), make_factory());
   Status status = runner.run();
   stopper.join();
   ASSERT_TRUE(status.is_ok()) << status.to_string();
@@ -618,7 +618,7 @@ TEST(JobRunnerTest, StopRequestedBeforeRunStillStartsAndCloses) {
   JobSink sink(log);
   std::atomic<bool> stop{true};
   FakeSource source({.partitions = {0}, .records = 10}, sink, log);
-  JobRunner runner(runner_options(10s, &stop), source, sink, make_factory());
+  JobRunner runner(runner_options(10s, &stop), source, JobSinks(&sink), make_factory());
   Status status = runner.run();
   ASSERT_TRUE(status.is_ok()) << status.to_string();
   EXPECT_EQ(source.starts_, 1);
@@ -631,7 +631,7 @@ TEST(JobRunnerTest, DecodeFailureUnderFailPolicyFailsTheRun) {
   EventLog log;
   JobSink sink(log);
   FakeSource source({.partitions = {0}, .records = 20, .bounded = true}, sink, log);
-  JobRunner runner(runner_options(10s), source, sink, make_factory(ErrorPolicy::kFail, /*reject_sevens=*/true));
+  JobRunner runner(runner_options(10s), source, JobSinks(&sink), make_factory(ErrorPolicy::kFail, /*reject_sevens=*/true));
   Status status = runner.run();
   EXPECT_EQ(status.code(), StatusCode::kCorruption) << status.to_string();
   EXPECT_THAT(status.message(), HasSubstr("in/0 offset 1007"));

@@ -301,7 +301,7 @@ class Harness {
     auto task = std::make_unique<RecordingTask>();
     reader_ = reader.get();
     task_ = task.get();
-    runner_ = std::make_unique<TaskRunner>(std::move(task), std::move(reader), sink_, nullptr, executor_, options,
+    runner_ = std::make_unique<TaskRunner>(std::move(task), std::move(reader), sinks_, executor_, options,
                                            [this](const Status& status) {
                                              std::lock_guard lock(mu_);
                                              failures_.push_back(status);
@@ -328,6 +328,7 @@ class Harness {
  private:
   Executor executor_;
   FakeSink sink_;
+  JobSinks sinks_{&sink_};
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Status> failures_;

@@ -235,6 +235,41 @@ TEST(PipelineTaskTest, SkippedRecordLeavesNoPartialOutput) {
   EXPECT_EQ(task.counters().records_out.load(), 4u);
 }
 
+TEST(PipelineTaskTest, SideOutputsGetTheirOwnValuesAndASkippedRecordLeavesNone) {
+  auto task = make_task(ErrorPolicy::kSkip,
+                        pipeline<int>()
+                            .side_output(1, [](const int& x) { return x * 10; }, DecimalCodec{})
+                            .map([](int x) {
+                              if (x == 13) throw std::runtime_error("after the side output");
+                              return x + 1;
+                            }),
+                        DecimalCodec{}, DecimalCodec{});
+  Records records;
+  records.add("a", "1", 7, 5).add("b", "13", 8, 6).add("c", "2", 9, 7);
+  TaskOutput out;
+  out.side.resize(2);  // the job runs with side outputs 0 and 1
+  ASSERT_TRUE(task.process(records.build(), out).is_ok());
+  EXPECT_THAT(outputs(out.results), ElementsAre(Output{"a", "2", 7}, Output{"c", "3", 9}));
+  EXPECT_THAT(outputs(out.side[1]), ElementsAre(Output{"a", "10", 7}, Output{"c", "20", 9}));
+  EXPECT_TRUE(out.side[0].empty());
+  EXPECT_EQ(task.counters().records_out.load(), 2u);
+}
+
+TEST(PipelineTaskTest, SideOutputTheJobRunsWithoutIsNotWritten) {
+  int calls = 0;
+  auto task = make_task(ErrorPolicy::kFail, pipeline<int>().side_output(0, [&calls](const int& x) {
+    ++calls;
+    return x;
+  }, DecimalCodec{}),
+                        DecimalCodec{}, DecimalCodec{});
+  Records records;
+  records.add("a", "1", 7, 5);
+  TaskOutput out;  // no side outputs
+  ASSERT_TRUE(task.process(records.build(), out).is_ok());
+  EXPECT_THAT(outputs(out.results), ElementsAre(Output{"a", "1", 7}));
+  EXPECT_EQ(calls, 0);
+}
+
 TEST(PipelineTaskTest, NonStandardExceptionUnderFail) {
   auto task =
       make_task(ErrorPolicy::kFail, pipeline<int>().map([](int x) -> int { throw x; }), DecimalCodec{}, DecimalCodec{});
