@@ -1,5 +1,7 @@
 // kappa: the tools that go with compiled jobs.
-//   kappa broker   run an embedded (test) Kafka broker on loopback
+//   kappa broker             run an embedded (test) Kafka broker on loopback
+//   kappa gen transactions   write labelled synthetic card transactions (gen_command.h)
+//   kappa fraud-report       watch a fraud-scoring job's alerts and quality (fraud_report_command.h)
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
@@ -7,6 +9,8 @@
 #include <thread>
 
 #include "connectors/kafka/embedded_broker.h"
+#include "jobs/kappa/fraud_report_command.h"
+#include "jobs/kappa/gen_command.h"
 #include "runtime/signals.h"
 
 namespace {
@@ -64,6 +68,12 @@ int main(int argc, char** argv) {
   broker_cmd->add_option("--topics", broker.topics, "Topics to create, comma-separated.");
   broker_cmd->add_option("--bootstrap-file", broker.bootstrap_file, "Also write the bootstrap address to this file.");
 
+  kappa::gen::GenTransactionsOptions gen_transactions;
+  CLI::App* gen_transactions_cmd = kappa::gen::add_gen_transactions_command(app, gen_transactions);
+
+  kappa::fraud::FraudReportOptions fraud_report;
+  CLI::App* fraud_report_cmd = kappa::fraud::add_fraud_report_command(app, fraud_report);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -75,5 +85,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (broker_cmd->parsed()) return run_broker(broker);
+  if (gen_transactions_cmd->parsed()) return kappa::gen::run_gen_transactions(gen_transactions);
+  if (fraud_report_cmd->parsed()) return kappa::fraud::run_fraud_report(fraud_report);
   return 2;
 }

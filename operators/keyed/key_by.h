@@ -9,6 +9,7 @@
 //
 //   .then(key_by(card).rolling(1h).aggregate(agg::count()))      // one result per event
 //   .then(key_by(card).ttl(24h).aggregate(agg::sum(amount)))     // running aggregate
+//   .then(key_by(card).score(features, anomaly::per_key(make)))  // anomaly scores
 //
 // key_by assumes the input is partitioned by that key (the normal case: a
 // topic keyed by card id), since each task keeps the state of the keys in
@@ -20,6 +21,7 @@
 #include <utility>
 
 #include "operators/aggregate/aggregate.h"
+#include "operators/anomaly/scorer.h"
 #include "operators/keyed/keyed_aggregate_operator.h"
 #include "operators/window/window_spec.h"
 
@@ -38,8 +40,8 @@ class KeySpec {
     return RollingSpec<KeyFn>(key_of_, size, delay);
   }
 
-  // For aggregate(): a key's state expires this long (in event time) after
-  // its last event. Default: never.
+  // For aggregate() and score(): a key's state expires this long (in event
+  // time) after its last event. Default: never.
   KeySpec& ttl(std::chrono::milliseconds ttl) {
     ttl_ = ttl;
     return *this;
@@ -52,6 +54,15 @@ class KeySpec {
       using T = typename decltype(type)::type;
       return KeyedAggregateOperator<T, KeyFn, Agg>(spec.key_of_, agg, spec.ttl_);
     });
+  }
+
+  // An anomaly score per event: features_of(const T&, std::span<double>)
+  // fills the features, detectors is anomaly::per_key(make) or
+  // anomaly::per_task(detector); then .alarm(...), .top(k), .ttl(d). See
+  // operators/anomaly/scorer.h.
+  template <class FeatureFn, class Detectors>
+  ScoreSpec<KeyFn, FeatureFn, Detectors> score(FeatureFn features_of, Detectors detectors) const {
+    return ScoreSpec<KeyFn, FeatureFn, Detectors>(key_of_, std::move(features_of), std::move(detectors), ttl_);
   }
 
  private:

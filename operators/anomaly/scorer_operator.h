@@ -1,0 +1,345 @@
+// ScorerOperator: the keyed anomaly scorer (DESIGN.md §4). For every event it
+// builds the feature vector, scores it with a detector (detector.h), then lets
+// the detector learn it, and passes the score through the key's AlarmFilter
+// (alarm.h) in event time. It emits Scored<T>: the value, the score, the alarm
+// flag and, if asked for, the features that contributed most.
+//
+// Built by key_by(f).score(...) (scorer.h), which says where detectors live:
+//  - anomaly::per_key(make): one detector per key, made by make() when the key
+//    is first seen (a card's usual amounts); make() is also called once when
+//    the operator is built, to learn the number of features;
+//  - anomaly::per_task(detector): one detector for the task, shared by every
+//    key (what normal transactions look like); alarms stay per key.
+//
+// Features: features_of(const T&, std::span<double> out) sets out[i] for
+// every feature, out.size() == the detector's dimensions(). The buffer is the
+// operator's own, reused for every event, and every slot is NaN before the
+// call: a feature left unset is missing, and an observation with a missing
+// (non-finite) feature scores 0 and is not learnt (detector.h).
+//
+// TTL (optional, event time, as KeyedAggregateOperator): a key's state (its
+// detector if per key, and its alarm filter) is forgotten once the watermark,
+// or the key's own next event, reaches its latest event time plus the TTL; the
+// key then starts from a fresh detector. Without event_time() earlier in the
+// pipeline there is no watermark, so only the key's own events expire it.
+//
+// Checkpoints: snapshot() writes the whole state (the per-task detector, and
+// for every key its detector, alarm filter and latest event time) with the
+// primitives of operators/aggregate/encoding.h; restore() into an operator
+// built with the same configuration continues exactly as one that never
+// stopped, byte for byte in its outputs. The options (alarm, top, TTL,
+// detector options) are configuration and are not in the snapshot.
+//
+// Thread use: one instance per task (a Pipeline copies it into each task),
+// called from that task's thread only.
+#pragma once
+
+#include <absl/container/flat_hash_map.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "operators/aggregate/encoding.h"
+#include "operators/anomaly/alarm.h"
+#include "operators/anomaly/detector.h"
+#include "operators/keyed/key.h"
+#include "operators/keyed/key_table.h"
+#include "runtime/record.h"
+#include "runtime/status.h"
+
+namespace kappa {
+
+// What the scorer emits for each input element; the element's meta is the
+// input's, with the key bytes set to the key (key.h).
+template <class T>
+struct Scored {
+  T value;
+  double score = 0;  // in [0, 1], 0 = normal
+  bool alarm = false;
+  // At most top(k) contributions, largest weight first; empty when k is 0 or
+  // nothing stood out.
+  std::vector<anomaly::Contribution> reasons;
+};
+
+namespace anomaly {
+
+// One detector per key, each made by make().
+template <class Make>
+struct PerKeyDetectors {
+  using detector_type = std::decay_t<std::invoke_result_t<const Make&>>;
+  Make make;
+};
+
+// One detector for the task, shared by all its keys.
+template <class D>
+struct PerTaskDetector {
+  using detector_type = D;
+  D detector;
+};
+
+template <class S>
+inline constexpr bool is_per_key_v = false;
+template <class Make>
+inline constexpr bool is_per_key_v<PerKeyDetectors<Make>> = true;
+template <class S>
+inline constexpr bool is_per_task_v = false;
+template <class D>
+inline constexpr bool is_per_task_v<PerTaskDetector<D>> = true;
+
+// What score(features_of, detectors) accepts as `detectors`.
+template <class S>
+concept DetectorScope = is_per_key_v<S> || is_per_task_v<S>;
+
+}  // namespace anomaly
+
+struct ScorerOptions {
+  anomaly::AlarmOptions alarm;  // default: threshold 0.9, quiet period 1 min
+  std::size_t top = 0;          // reasons per output; default 0 (none computed)
+  int64_t ttl_ms = 0;           // default 0: key state never expires
+};
+
+template <class T, class KeyFn, class FeatureFn, anomaly::DetectorScope Detectors>
+class ScorerOperator {
+ public:
+  using K = stored_key_t<std::invoke_result_t<const KeyFn&, const T&>>;
+  using D = typename Detectors::detector_type;
+  using input_type = T;
+  using output_type = Scored<T>;
+  static constexpr bool kPerKey = anomaly::is_per_key_v<Detectors>;
+
+  static_assert(std::is_same_v<K, std::string> || std::is_integral_v<K>,
+                "score(): the key must be a string, a string_view or an integer, so that it can be checkpointed");
+
+  // REQUIRES: options.alarm.validate().is_ok() and options.ttl_ms >= 0 (checked).
+  ScorerOperator(KeyFn key_of, FeatureFn features_of, Detectors detectors, const ScorerOptions& options)
+      : key_of_(std::move(key_of)),
+        features_of_(std::move(features_of)),
+        detectors_(std::move(detectors)),
+        options_(options),
+        features_(prototype_dimensions()) {
+    KAPPA_CHECK(options.alarm.validate().is_ok(), options.alarm.validate().message());
+    KAPPA_CHECK(options.ttl_ms >= 0, "score(): the TTL must not be negative");
+  }
+
+  template <class Emit>
+  void process(Element<T>&& e, Emit& emit) {
+    const Timestamp t = e.meta.timestamp;
+    Entry& entry = entry_for(key_of_(std::as_const(e.value)), t);
+    KeyState& state = entry.second;
+
+    std::fill(features_.begin(), features_.end(), std::numeric_limits<double>::quiet_NaN());
+    features_of_(std::as_const(e.value), std::span<double>(features_));
+    const std::span<const double> x(features_);
+    D& detector = detector_of(state);
+    // Score and explain with the model as it was before this event (detector.h).
+    const double score = detector.score(x);
+    std::vector<anomaly::Contribution> reasons;
+    if (options_.top > 0) detector.contributions(x, options_.top, reasons);
+    detector.learn(x);
+    const bool alarm = state.alarm.observe(score, t);
+
+    state.last_time = std::max(state.last_time, t);
+    if (options_.ttl_ms > 0) schedule(entry, expiry_of(state.last_time));
+
+    key_bytes_.clear();
+    append_key_bytes(entry.first, key_bytes_);
+    Element<output_type> result{{std::move(e.value), score, alarm, std::move(reasons)}, e.meta};
+    result.meta.key = key_bytes_;
+    emit(std::move(result));
+  }
+
+  template <class Emit>
+  void on_watermark(Timestamp watermark, Emit&) {
+    if (options_.ttl_ms == 0) return;
+    while (!timers_.empty() && timers_.begin()->first <= watermark) {
+      auto bucket = timers_.extract(timers_.begin());
+      for (const K& key : bucket.mapped()) {
+        auto it = keys_.find(key);
+        if (it == keys_.end() || it->second.timer != bucket.key()) continue;  // superseded or forgotten
+        it->second.timer = kMaxTimestamp;
+        // A later event moved the expiry: the timer is set again for it.
+        const Timestamp expiry = expiry_of(it->second.last_time);
+        if (watermark >= expiry) {
+          keys_.erase(it);
+        } else {
+          schedule(*it, expiry);
+        }
+      }
+    }
+  }
+
+  // Appends the whole state to `out`.
+  // Layout: version u8; the per-task detector (per_task only); the key count
+  // as a varint; then per key, in key order (so that equal states give equal
+  // bytes): the key (a string, or an integer's 64 bits), its latest event time
+  // i64, its detector (per_key only) and its alarm filter.
+  void snapshot(std::string& out) const {
+    namespace enc = agg::encoding;
+    enc::put_u8(out, kSnapshotVersion);
+    if constexpr (!kPerKey) detectors_.detector.serialize(out);
+    std::vector<const Entry*> entries;
+    entries.reserve(keys_.size());
+    for (const Entry& entry : keys_) entries.push_back(&entry);
+    std::sort(entries.begin(), entries.end(), [](const Entry* a, const Entry* b) { return a->first < b->first; });
+    enc::put_count(out, static_cast<int64_t>(entries.size()));
+    for (const Entry* entry : entries) {
+      put_key(out, entry->first);
+      enc::put_i64(out, entry->second.last_time);
+      if constexpr (kPerKey) entry->second.detector.serialize(out);
+      entry->second.alarm.serialize(out);
+    }
+  }
+
+  // Replaces the whole state with a snapshot's; `in` is exactly what
+  // snapshot() appended. On truncated, malformed or trailing bytes, or a
+  // detector that rejects its bytes (a per-task detector of another shape,
+  // say), returns Corruption and leaves the operator as it was.
+  [[nodiscard]] Status restore(std::string_view in) {
+    namespace enc = agg::encoding;
+    auto bad = [](const std::string& what) { return Status::corruption("anomaly scorer snapshot: " + what); };
+    uint8_t version;
+    if (!enc::get_u8(in, version)) return bad("empty");
+    if (version != kSnapshotVersion) return bad("unknown version " + std::to_string(version));
+    std::optional<D> task_detector;  // per_task: a copy of the configured detector, then the restored state
+    if constexpr (!kPerKey) {
+      task_detector.emplace(detectors_.detector);
+      if (!task_detector->deserialize(in)) return bad("the per-task detector's bytes are malformed");
+    }
+    int64_t count;
+    if (!enc::get_count(in, count)) return bad("truncated before the key count");
+    Map restored;
+    // Every key takes at least one byte: a garbled count cannot reserve much.
+    restored.reserve(static_cast<std::size_t>(std::min<int64_t>(count, static_cast<int64_t>(in.size()))));
+    for (int64_t i = 0; i < count; ++i) {
+      const std::string where = "key " + std::to_string(i) + " of " + std::to_string(count);
+      K key;
+      int64_t last_time;
+      if (!get_key(in, key) || !enc::get_i64(in, last_time)) return bad(where + " is truncated or malformed");
+      KeyState state = fresh_state(last_time);
+      if constexpr (kPerKey) {
+        if (!state.detector.deserialize(in)) return bad(where + ": its detector's bytes are malformed");
+      }
+      if (!state.alarm.deserialize(in)) return bad(where + ": its alarm filter's bytes are malformed");
+      if (!restored.try_emplace(std::move(key), std::move(state)).second) return bad(where + " is a duplicate");
+    }
+    if (!in.empty()) return bad(std::to_string(in.size()) + " unexpected bytes at the end");
+
+    keys_ = std::move(restored);
+    timers_.clear();
+    if constexpr (!kPerKey) detectors_.detector = std::move(*task_detector);
+    // Expiry emits nothing, so the order in which keys of one time expire is
+    // free, and one timer at the expiry is all a key needs.
+    if (options_.ttl_ms > 0) {
+      for (Entry& entry : keys_) schedule(entry, expiry_of(entry.second.last_time));
+    }
+    return Status::ok();
+  }
+
+  std::size_t key_count() const { return keys_.size(); }
+  std::size_t dimensions() const { return features_.size(); }
+
+ private:
+  static constexpr uint8_t kSnapshotVersion = 1;
+
+  struct NoDetector {};
+  struct KeyState {
+    [[no_unique_address]] std::conditional_t<kPerKey, D, NoDetector> detector;
+    anomaly::AlarmFilter alarm;
+    Timestamp last_time;              // the latest event time seen for the key
+    Timestamp timer = kMaxTimestamp;  // the pending expiry timer, if any
+  };
+  // Not KeyTable: a snapshot must visit every key, which KeyTable does not
+  // offer; its map and its timer scheme (below) are reused as they are.
+  using Map = key_table_detail::Map<K, KeyState>;
+  using Entry = typename Map::value_type;
+
+  std::size_t prototype_dimensions() const {
+    if constexpr (kPerKey) {
+      return detectors_.make().dimensions();
+    } else {
+      return detectors_.detector.dimensions();
+    }
+  }
+
+  KeyState fresh_state(Timestamp t) const {
+    if constexpr (kPerKey) {
+      return KeyState{detectors_.make(), anomaly::AlarmFilter(options_.alarm), t};
+    } else {
+      return KeyState{{}, anomaly::AlarmFilter(options_.alarm), t};
+    }
+  }
+
+  D& detector_of(KeyState& state) {
+    if constexpr (kPerKey) {
+      return state.detector;
+    } else {
+      return detectors_.detector;
+    }
+  }
+
+  // The key's entry, made fresh if it is new or its own event shows that it
+  // expired before any watermark did.
+  template <class KeyArg>
+  Entry& entry_for(const KeyArg& key, Timestamp t) {
+    auto it = keys_.find(key);
+    if (it == keys_.end()) return *keys_.try_emplace(K(key), fresh_state(t)).first;
+    if (options_.ttl_ms > 0 && t >= expiry_of(it->second.last_time)) {
+      // The old timer goes stale (timer no longer matches) and is skipped.
+      it->second = fresh_state(t);
+    }
+    return *it;
+  }
+
+  // When a key last seen at `last_time` expires; saturates instead of overflowing.
+  Timestamp expiry_of(Timestamp last_time) const {
+    return last_time > kMaxTimestamp - options_.ttl_ms ? kMaxTimestamp : last_time + options_.ttl_ms;
+  }
+
+  // KeyTable's scheme: a key's timer only moves earlier; when it fires early
+  // (the key saw later events) it is set again for the real expiry.
+  void schedule(Entry& entry, Timestamp when) {
+    if (when >= entry.second.timer) return;
+    entry.second.timer = when;
+    timers_[when].push_back(entry.first);
+  }
+
+  static void put_key(std::string& out, const K& key) {
+    if constexpr (std::is_same_v<K, std::string>) {
+      agg::encoding::put_string(out, key);
+    } else {
+      agg::encoding::put_u64(out, static_cast<uint64_t>(key));
+    }
+  }
+
+  static bool get_key(std::string_view& in, K& key) {
+    if constexpr (std::is_same_v<K, std::string>) {
+      return agg::encoding::get_string(in, key);
+    } else {
+      uint64_t bits;
+      if (!agg::encoding::get_u64(in, bits)) return false;
+      key = static_cast<K>(bits);
+      return static_cast<uint64_t>(key) == bits;  // out of K's range: garbled
+    }
+  }
+
+  KeyFn key_of_;
+  FeatureFn features_of_;
+  Detectors detectors_;  // per_key: the factory; per_task: the task's detector
+  ScorerOptions options_;
+  std::vector<double> features_;  // reused for every event
+  Map keys_;
+  std::map<Timestamp, std::vector<K>> timers_;  // expiry time -> keys, some stale
+  std::string key_bytes_;
+};
+
+}  // namespace kappa
