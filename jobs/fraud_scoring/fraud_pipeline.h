@@ -33,10 +33,10 @@ namespace kappa::fraud {
 struct FraudModelOptions {
   // How far event time may go back between a partition's transactions.
   std::chrono::milliseconds out_of_orderness{std::chrono::seconds(5)};
-  anomaly::AlarmOptions alarm{.threshold = 0.1, .quiet_period_ms = 10 * 60'000};
+  anomaly::AlarmOptions alarm{.threshold = 0.2, .quiet_period_ms = 10 * 60'000};
   int trees = 25;
   int height = 9;
-  int64_t window_size = 2000;
+  int64_t window_size = 1000;
   uint64_t seed = 1;
   // Reasons given with each score.
   std::size_t top = 3;

@@ -35,7 +35,7 @@ void add_duration_flag(CLI::App& app, const std::string& name, int64_t& target_m
 }
 
 void add_model_flags(CLI::App& app, FraudModelOptions& o, int64_t& out_of_orderness_ms) {
-  app.add_option("--threshold", o.alarm.threshold, "Scores at or above this alarm, in [0, 1]. Default: 0.1.");
+  app.add_option("--threshold", o.alarm.threshold, "Scores at or above this alarm, in [0, 1]. Default: 0.2.");
   add_duration_flag(app, "--quiet-period", o.alarm.quiet_period_ms,
                     "After an alarm, a card raises no other for this long in event time. Default: 10m.");
   add_duration_flag(app, "--out-of-orderness", out_of_orderness_ms,
@@ -43,7 +43,7 @@ void add_model_flags(CLI::App& app, FraudModelOptions& o, int64_t& out_of_ordern
   app.add_option("--trees", o.trees, "Half-Space Trees: number of trees. Default: 25.");
   app.add_option("--height", o.height, "Half-Space Trees: depth of each tree. Default: 9.");
   app.add_option("--window-size", o.window_size,
-                 "Half-Space Trees: transactions per model window (per task). Default: 2000.");
+                 "Half-Space Trees: transactions per model window (per task). Default: 1000.");
   app.add_option("--seed", o.seed, "Half-Space Trees: seed of the random trees. Default: 1.");
   app.add_option("--reasons", o.top, "Reasons given with each score. Default: 3.");
 }

@@ -107,6 +107,11 @@ Timestamp TransactionGenerator::event_time(int64_t i) const {
   return options_.start_ms + static_cast<Timestamp>(std::floor(static_cast<double>(i) * 1000.0 / options_.rate));
 }
 
+void TransactionGenerator::set_start(Timestamp start_ms) {
+  KAPPA_CHECK(next_index_ == 0, "TransactionGenerator::set_start after next()");
+  options_.start_ms = start_ms;
+}
+
 LabelledTransaction TransactionGenerator::next() {
   const int64_t index = next_index_++;
   const Timestamp now = event_time(index);

@@ -92,6 +92,11 @@ class TransactionGenerator {
   // Draws the world (cards and merchants). REQUIRES: validate(options) is OK.
   explicit TransactionGenerator(GeneratorOptions options);
 
+  // Moves the schedule to begin at start_ms, for a sender that reads the
+  // clock after drawing the world (a million cards take a second).
+  // REQUIRES: next() was not called yet (checked).
+  void set_start(Timestamp start_ms);
+
   // Transaction i on the i-th call (from 0).
   LabelledTransaction next();
 

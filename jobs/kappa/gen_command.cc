@@ -326,13 +326,14 @@ int run_gen_transactions(GenTransactionsOptions options) {
   if (!opened.is_ok()) return report_error(opened.status());
   GenOutput& output = **opened;
 
-  // Both clocks read together, so that transaction i is due at started + i / rate
-  // on the wall clock and stamped with that time (unless --start says otherwise).
-  const auto started = std::chrono::steady_clock::now();
-  options.generator.start_ms = options.start.value_or(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count());
   TransactionGenerator generator(options.generator);
+  // Both clocks read together, once the world is drawn, so that transaction i
+  // is due at started + i / rate on the wall clock and stamped with that time
+  // (unless --start says otherwise).
+  const auto started = std::chrono::steady_clock::now();
+  generator.set_start(options.start.value_or(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count()));
   const int64_t limit = transaction_limit(options);
   const bool paced = options.output.empty() && !options.no_pace;
   int64_t sent = 0;
