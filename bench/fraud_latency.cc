@@ -93,6 +93,8 @@ struct Flags {
   bool json = false;
   bool quick = false;
   bool keep_logs = false;
+  bool bare = false;
+  bool timeline = false;
   std::string fraud_scoring = KAPPA_FRAUD_SCORING_PATH;
   std::string kappa_tool = KAPPA_TOOL_PATH;
   std::string kafka_local = KAPPA_KAFKA_LOCAL_PATH;
@@ -144,11 +146,11 @@ class LatencyCollector {
  public:
   LatencyCollector(double rate, int64_t warmup_transactions) : rate_(rate), warmup_transactions_(warmup_transactions) {}
 
-  void add(std::string_view value, double arrival_ms) {
-    jobs::FraudScore score;
-    std::optional<int64_t> index;
-    if (score.ParseFromArray(value.data(), static_cast<int>(value.size()))) index = transaction_index(score);
-    if (!index || !on_schedule(*index, score.event_time())) {
+  // Takes the transaction id and event time that one message read back
+  // carries, read at `arrival_ms` on the wall clock.
+  void add(const std::string& transaction_id, int64_t event_time_ms, double arrival_ms) {
+    const std::optional<int64_t> index = transaction_index(transaction_id);
+    if (!index || !on_schedule(*index, event_time_ms)) {
       ++unreadable_;
       return;
     }
@@ -162,9 +164,12 @@ class LatencyCollector {
     if (*index < warmup_transactions_) return;
     latencies_ms_.push_back(arrival_ms -
                             (static_cast<double>(*start_ms_) + static_cast<double>(*index) * 1000 / rate_));
+    send_seconds_.push_back(static_cast<int32_t>(static_cast<double>(*index) / rate_));
     first_arrival_ms_ = std::min(first_arrival_ms_, arrival_ms);
     last_arrival_ms_ = std::max(last_arrival_ms_, arrival_ms);
   }
+  // Counts a message that does not decode.
+  void add_unreadable() { ++unreadable_; }
 
   int64_t scored() const { return scored_; }
   int64_t duplicates() const { return duplicates_; }
@@ -172,7 +177,18 @@ class LatencyCollector {
   // follow the generator's schedule.
   int64_t unreadable() const { return unreadable_; }
   // Latencies of the scores after the warm-up, in arrival order.
-  std::vector<double>& measured_latencies_ms() { return latencies_ms_; }
+  const std::vector<double>& measured_latencies_ms() const { return latencies_ms_; }
+  // The same, split by the second of the schedule in which each transaction
+  // was due to be sent (empty for the warm-up seconds).
+  std::vector<std::vector<double>> latencies_by_send_second() const {
+    std::vector<std::vector<double>> seconds;
+    for (std::size_t i = 0; i < latencies_ms_.size(); ++i) {
+      const auto second = static_cast<std::size_t>(send_seconds_[i]);
+      if (second >= seconds.size()) seconds.resize(second + 1);
+      seconds[second].push_back(latencies_ms_[i]);
+    }
+    return seconds;
+  }
   // Scores after the warm-up per second of the span over which they arrived.
   double achieved_rps() const {
     const double span_s = (last_arrival_ms_ - first_arrival_ms_) / 1000;
@@ -180,9 +196,8 @@ class LatencyCollector {
   }
 
  private:
-  static std::optional<int64_t> transaction_index(const jobs::FraudScore& score) {
+  static std::optional<int64_t> transaction_index(const std::string& id) {
     constexpr std::string_view kPrefix = "tx-";
-    const std::string& id = score.transaction_id();
     if (id.rfind(kPrefix, 0) != 0) return std::nullopt;
     int64_t index = -1;
     const char* end = id.data() + id.size();
@@ -207,6 +222,7 @@ class LatencyCollector {
   int64_t duplicates_ = 0;
   int64_t unreadable_ = 0;
   std::vector<double> latencies_ms_;
+  std::vector<int32_t> send_seconds_;  // of latencies_ms_[i]'s transaction
   double first_arrival_ms_ = HUGE_VAL;
   double last_arrival_ms_ = -HUGE_VAL;
 };
@@ -297,6 +313,27 @@ Status read_sender_summary(const ChildProcess& sender, const std::string& log_pa
   return child_failed("the generator printed no summary line", sender, log_path);
 }
 
+// Hands the transaction id and event time of one message read back to
+// `collector`: a FraudScore, or (--bare) the Transaction itself.
+template <class Message>
+void collect(LatencyCollector& collector, std::string_view value, double arrival_ms) {
+  Message message;
+  if (!message.ParseFromArray(value.data(), static_cast<int>(value.size()))) return collector.add_unreadable();
+  collector.add(message.transaction_id(), message.event_time(), arrival_ms);
+}
+
+void print_timeline(const RunReport& report, const LatencyCollector& collector) {
+  const std::vector<std::vector<double>> seconds = collector.latencies_by_send_second();
+  for (std::size_t second = 0; second < seconds.size(); ++second) {
+    if (seconds[second].empty()) continue;
+    std::vector<double> latencies = seconds[second];
+    const fraud::LatencySummary l = fraud::summarize_latency(latencies);
+    std::fprintf(stderr, "[%s] %lld/s second %2zu: %6zu scores, p50 %8.2f ms, p99 %8.2f ms, max %8.2f ms\n",
+                 report.broker.c_str(), static_cast<long long>(report.rate), second, l.count, l.p50_ms, l.p99_ms,
+                 l.max_ms);
+  }
+}
+
 // One run at `rate`; `number` makes its topic names fresh on this broker.
 Result<RunReport> run_at_rate(const Flags& flags, const BrokerAccess& broker, int64_t rate, int number,
                               const std::filesystem::path& work_dir) {
@@ -311,27 +348,37 @@ Result<RunReport> run_at_rate(const Flags& flags, const BrokerAccess& broker, in
     KAPPA_RETURN_IF_ERROR(broker.create_topic(topic));
   }
   // The topic is fresh, so its beginning is its end, without the race of
-  // resolving "end" after the first score is written.
-  KAPPA_ASSIGN_OR_RETURN(std::unique_ptr<fraud::TopicReader> reader,
-                         fraud::TopicReader::open(KafkaClientOptions{broker.bootstrap, kReaderLatencyProperties},
-                                                  {scores}, fraud::TopicReader::Start::kBeginning));
+  // resolving "end" after the first message is written.
+  KAPPA_ASSIGN_OR_RETURN(
+      std::unique_ptr<fraud::TopicReader> reader,
+      fraud::TopicReader::open(KafkaClientOptions{broker.bootstrap, kReaderLatencyProperties},
+                               {flags.bare ? transactions : scores}, fraud::TopicReader::Start::kBeginning));
 
   const std::string run_name = broker.kind + "-" + suffix;
   const std::string job_log = (work_dir / ("job-" + run_name + ".log")).string();
   const std::string sender_log = (work_dir / ("gen-" + run_name + ".log")).string();
-  KAPPA_ASSIGN_OR_RETURN(std::unique_ptr<ChildProcess> job,
-                         start_job(flags, broker, transactions, scores, "fraud-latency-" + run_name, job_log));
+  std::unique_ptr<ChildProcess> job;
+  if (!flags.bare) {
+    KAPPA_ASSIGN_OR_RETURN(job, start_job(flags, broker, transactions, scores, "fraud-latency-" + run_name, job_log));
+  }
   KAPPA_ASSIGN_OR_RETURN(std::unique_ptr<ChildProcess> sender,
                          start_sender(flags, broker, transactions, rate, sender_log));
   const auto sender_deadline = Clock::now() + std::chrono::seconds(flags.warmup_s + flags.duration_s) + kSenderGrace;
 
   LatencyCollector collector(static_cast<double>(rate), flags.warmup_s * rate);
-  const auto on_score = [&](const fraud::TopicMessage& message) { collector.add(message.value, wall_clock_ms()); };
+  const auto on_message = [&](const fraud::TopicMessage& message) {
+    const double arrival_ms = wall_clock_ms();
+    if (flags.bare) {
+      collect<jobs::Transaction>(collector, message.value, arrival_ms);
+    } else {
+      collect<jobs::FraudScore>(collector, message.value, arrival_ms);
+    }
+  };
   std::optional<Clock::time_point> sender_done;
   for (;;) {
-    KAPPA_RETURN_IF_ERROR(reader->poll(kReadSlice, on_score).status());
+    KAPPA_RETURN_IF_ERROR(reader->poll(kReadSlice, on_message).status());
     KAPPA_RETURN_IF_ERROR(check_interrupted());
-    if (!job->running()) {
+    if (job && !job->running()) {
       return child_failed("the job stopped on its own (" + job->describe_exit() + ")", *job, job_log);
     }
     if (!sender_done) {
@@ -351,18 +398,22 @@ Result<RunReport> run_at_rate(const Flags& flags, const BrokerAccess& broker, in
     if (collector.scored() >= report.sent || Clock::now() - *sender_done > kDrainTimeout) break;
   }
 
-  Result<int> stopped = job->terminate(kJobStopGrace);
-  if (!stopped.is_ok()) {
-    report.problems.push_back("the job did not stop: " + stopped.status().message() + " (log: " + job_log + ")");
-  } else if (*stopped != 0) {
-    report.problems.push_back("the job ended with " + job->describe_exit() + " after SIGTERM (log: " + job_log + ")");
-  } else {
-    report.job_cpu_s = job->cpu_seconds();
+  if (job) {
+    Result<int> stopped = job->terminate(kJobStopGrace);
+    if (!stopped.is_ok()) {
+      report.problems.push_back("the job did not stop: " + stopped.status().message() + " (log: " + job_log + ")");
+    } else if (*stopped != 0) {
+      report.problems.push_back("the job ended with " + job->describe_exit() + " after SIGTERM (log: " + job_log + ")");
+    } else {
+      report.job_cpu_s = job->cpu_seconds();
+    }
   }
   report.scored = collector.scored();
   report.duplicates = collector.duplicates();
-  report.latency = fraud::summarize_latency(collector.measured_latencies_ms());
+  std::vector<double> latencies = collector.measured_latencies_ms();
+  report.latency = fraud::summarize_latency(latencies);
   report.achieved_rps = collector.achieved_rps();
+  if (flags.timeline) print_timeline(report, collector);
   if (report.scored < report.sent) {
     report.problems.push_back(std::to_string(report.sent - report.scored) + " of " + std::to_string(report.sent) +
                               " transactions have no score " + std::to_string(kDrainTimeout.count() / 1000) +
@@ -373,30 +424,41 @@ Result<RunReport> run_at_rate(const Flags& flags, const BrokerAccess& broker, in
   }
   if (collector.unreadable() > 0) {
     report.problems.push_back(std::to_string(collector.unreadable()) +
-                              " scores that do not decode or do not match the generator's schedule");
+                              " messages that do not decode or do not match the generator's schedule");
   }
   return report;
 }
 
 void print_json(const Flags& flags, const RunReport& r) {
   const fraud::LatencySummary& l = r.latency;
+  char job_cpu[32] = "null";
+  if (r.job_cpu_s >= 0) std::snprintf(job_cpu, sizeof job_cpu, "%.2f", r.job_cpu_s);
   std::printf(
       "{\"broker\":\"%s\",\"rate\":%lld,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f,"
       "\"achieved_rps\":%.0f,\"sent\":%lld,\"scored\":%lld,\"measured\":%zu,\"duplicates\":%lld,"
-      "\"sender_rps\":%.0f,\"duration_s\":%d,\"warmup_s\":%d,\"partitions\":%d,\"job_threads\":%d,"
-      "\"job_cpu_s\":%.2f,\"ok\":%s}\n",
+      "\"sender_rps\":%.0f,\"duration_s\":%d,\"warmup_s\":%d,\"partitions\":%d,\"job\":%s,"
+      "\"job_threads\":%d,\"job_cpu_s\":%s,\"ok\":%s}\n",
       r.broker.c_str(), static_cast<long long>(r.rate), l.p50_ms, l.p99_ms, l.p999_ms, l.max_ms, r.achieved_rps,
       static_cast<long long>(r.sent), static_cast<long long>(r.scored), l.count, static_cast<long long>(r.duplicates),
-      r.sender_rps, flags.duration_s, flags.warmup_s, flags.partitions, flags.job_threads, r.job_cpu_s,
-      r.problems.empty() ? "true" : "false");
+      r.sender_rps, flags.duration_s, flags.warmup_s, flags.partitions, flags.bare ? "false" : "true",
+      flags.job_threads, job_cpu, r.problems.empty() ? "true" : "false");
   std::fflush(stdout);
 }
 
 void print_table(FILE* out, const Flags& flags, const std::vector<RunReport>& reports) {
-  std::fprintf(out,
-               "\nfraud_scoring latency, open loop: %d s measured after %d s warm-up, %d partitions, %d job threads\n"
-               "(ms from each transaction's intended send time to its score's arrival; may overstate by < 1 ms)\n",
-               flags.duration_s, flags.warmup_s, flags.partitions, flags.job_threads);
+  if (flags.bare) {
+    std::fprintf(out,
+                 "\nbare path (no job): generator -> broker -> reader, open loop: %d s measured after %d s warm-up, "
+                 "%d partitions\n(ms from each transaction's intended send time to its arrival at the reader; may "
+                 "overstate by < 1 ms)\n",
+                 flags.duration_s, flags.warmup_s, flags.partitions);
+  } else {
+    std::fprintf(out,
+                 "\nfraud_scoring latency, open loop: %d s measured after %d s warm-up, %d partitions, %d job "
+                 "threads\n(ms from each transaction's intended send time to its score's arrival; may overstate by "
+                 "< 1 ms)\n",
+                 flags.duration_s, flags.warmup_s, flags.partitions, flags.job_threads);
+  }
   std::fprintf(out, "%-9s %8s %9s %9s %8s %8s %8s %8s %11s  %s\n", "broker", "rate/s", "sent", "scored", "p50", "p99",
                "p99.9", "max", "achieved/s", "status");
   for (const RunReport& r : reports) {
@@ -506,6 +568,11 @@ int run_main(int argc, char** argv) {
   app.add_option("--fraud-scoring", flags.fraud_scoring, "The fraud_scoring executable. Default: the build tree's.");
   app.add_option("--kappa", flags.kappa_tool, "The kappa executable (the generator). Default: the build tree's.");
   app.add_option("--kafka-local", flags.kafka_local, "The kafka-local script. Default: the source tree's.");
+  app.add_flag("--bare", flags.bare,
+               "Leave the job out: read the transactions topic itself, to measure the path generator -> broker -> "
+               "reader alone, the floor under the job's figures.");
+  app.add_flag("--timeline", flags.timeline,
+               "Also print, on stderr, p50 / p99 / max for each second of the send schedule after the warm-up.");
   app.add_flag("--keep-logs", flags.keep_logs, "Keep the job and generator logs (their directory is printed).");
   CLI11_PARSE(app, argc, argv);
   if (flags.quick) {
