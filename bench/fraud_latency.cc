@@ -340,7 +340,8 @@ Result<RunReport> run_at_rate(const Flags& flags, const BrokerAccess& broker, in
   RunReport report;
   report.broker = broker.kind;
   report.rate = rate;
-  const std::string suffix = std::to_string(rate) + "-" + std::to_string(number);
+  // The process id keeps the names fresh on a broker that outlives this run (--brokers host:port).
+  const std::string suffix = std::to_string(::getpid()) + "-" + std::to_string(rate) + "-" + std::to_string(number);
   const std::string transactions = "fraud-tx-" + suffix;
   const std::string scores = "fraud-scores-" + suffix;
   // The generator also writes each transaction's label to <topic>-labels.
@@ -492,10 +493,18 @@ bool run_broker(const Flags& flags, const std::string& which, const std::filesys
       std::fprintf(stderr, "[embedded] broker at %s (in this process)\n", broker.bootstrap.c_str());
       return Status::ok();
     }
-    std::fprintf(stderr, "[real] starting Apache Kafka with %s...\n", flags.kafka_local.c_str());
-    KAPPA_ASSIGN_OR_RETURN(
-        local, LocalKafka::start(flags.kafka_local, (work_dir / "kafka-local.state").string(), &g_interrupted));
-    broker.bootstrap = local->bootstrap();
+    broker.kind = "real";
+    if (which == "real") {
+      std::fprintf(stderr, "[real] starting Apache Kafka with %s...\n", flags.kafka_local.c_str());
+      KAPPA_ASSIGN_OR_RETURN(
+          local, LocalKafka::start(flags.kafka_local, (work_dir / "kafka-local.state").string(), &g_interrupted));
+      broker.bootstrap = local->bootstrap();
+      std::fprintf(stderr, "[real] broker at %s, pid %d (stopped at the end)\n", broker.bootstrap.c_str(),
+                   local->pid());
+    } else {
+      broker.bootstrap = which;
+      std::fprintf(stderr, "[real] using the broker at %s (topics are left behind)\n", broker.bootstrap.c_str());
+    }
     KAPPA_ASSIGN_OR_RETURN(KafkaConf conf,
                            make_kafka_conf(KafkaRole::kProducer, KafkaClientOptions{broker.bootstrap, {}},
                                            {{"client.id", "kappa-bench-admin"}}));
@@ -503,7 +512,6 @@ bool run_broker(const Flags& flags, const std::string& which, const std::filesys
     broker.create_topic = [&](const std::string& topic) {
       return testing::create_topic(admin.get(), topic, flags.partitions, kTopicTimeout);
     };
-    std::fprintf(stderr, "[real] broker at %s, pid %d (stopped at the end)\n", broker.bootstrap.c_str(), local->pid());
     return Status::ok();
   }();
   if (!started.is_ok()) {
@@ -512,11 +520,11 @@ bool run_broker(const Flags& flags, const std::string& which, const std::filesys
   }
   int number = 0;
   for (int64_t rate : flags.rates) {
-    std::fprintf(stderr, "[%s] %lld transactions/s for %d s (+%d s warm-up)...\n", which.c_str(),
+    std::fprintf(stderr, "[%s] %lld transactions/s for %d s (+%d s warm-up)...\n", broker.kind.c_str(),
                  static_cast<long long>(rate), flags.duration_s, flags.warmup_s);
     Result<RunReport> report = run_at_rate(flags, broker, rate, ++number, work_dir);
     if (!report.is_ok()) {
-      std::fprintf(stderr, "fraud_latency: [%s] %lld/s: %s\n", which.c_str(), static_cast<long long>(rate),
+      std::fprintf(stderr, "fraud_latency: [%s] %lld/s: %s\n", broker.kind.c_str(), static_cast<long long>(rate),
                    report.status().message().c_str());
       return false;
     }
@@ -524,9 +532,9 @@ bool run_broker(const Flags& flags, const std::string& which, const std::filesys
     std::fprintf(stderr,
                  "[%s] %lld/s: p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms; %.0f scores/s; "
                  "%lld of %lld scored%s\n",
-                 which.c_str(), static_cast<long long>(rate), r.latency.p50_ms, r.latency.p99_ms, r.latency.p999_ms,
-                 r.latency.max_ms, r.achieved_rps, static_cast<long long>(r.scored), static_cast<long long>(r.sent),
-                 r.problems.empty() ? "" : " -- FAILED");
+                 broker.kind.c_str(), static_cast<long long>(rate), r.latency.p50_ms, r.latency.p99_ms,
+                 r.latency.p999_ms, r.latency.max_ms, r.achieved_rps, static_cast<long long>(r.scored),
+                 static_cast<long long>(r.sent), r.problems.empty() ? "" : " -- FAILED");
     if (flags.json) print_json(flags, r);
     reports.push_back(std::move(*report));
   }
@@ -540,9 +548,14 @@ int run_main(int argc, char** argv) {
       "embedded broker: from each transaction's intended send time to its score's arrival.",
       "fraud_latency");
   app.add_option("--brokers", flags.brokers,
-                 "real (start Apache Kafka with scripts/kafka-local, stop it at the end), embedded, or both. "
-                 "Default: both.")
-      ->check(CLI::IsMember({"real", "embedded", "both"}));
+                 "real (start Apache Kafka with scripts/kafka-local, stop it at the end), embedded, both, or "
+                 "host:port of a running Kafka. Default: both.")
+      ->check([](const std::string& value) -> std::string {
+        if (value == "real" || value == "embedded" || value == "both" || value.find(':') != std::string::npos) {
+          return "";
+        }
+        return "must be real, embedded, both or host:port";
+      });
   CLI::Option* rates =
       app.add_option("--rates", flags.rates, "Transactions per second, one run each. Default: 20000,50000.")
           ->delimiter(',')
