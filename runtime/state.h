@@ -1,0 +1,58 @@
+// The interface between stateful operators and the state backend (DESIGN.md
+// §5), with no storage library behind it: operators write their state
+// through StateWriter at a checkpoint and read it back through StateReader
+// when a task is restored; state/ implements both over RocksDB, tests over
+// a map.
+//
+// Every stateful stage of a task has its own namespace (the backend keys it
+// by task and stage: one column family per stateful operator, key = task,
+// then the operator's key). Within it the operator chooses the keys: one
+// entry per key, or per key and window, so that a checkpoint writes only
+// what changed since the previous one.
+//
+// Hooks a stage may have (found by the Pipeline, like on_watermark):
+//   void checkpoint(StateWriter&)     // write what changed since the last
+//                                     // checkpoint (or restore)
+//   Status restore(StateReader&)      // rebuild from the entries; called
+//                                     // once, on a fresh stage, before any
+//                                     // element
+// A restored stage must produce byte-identical output to one that never
+// stopped.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <string_view>
+
+#include "runtime/status.h"
+
+namespace kappa {
+
+class StateWriter {
+ public:
+  virtual ~StateWriter() = default;
+  // Sets `key` to `value` (bytes of any content, copied).
+  virtual void put(std::string_view key, std::string_view value) = 0;
+  // Removes `key`; removing an absent key is fine.
+  virtual void remove(std::string_view key) = 0;
+};
+
+class StateReader {
+ public:
+  virtual ~StateReader() = default;
+  // Calls f(key, value) for every entry, in ascending byte order of the
+  // keys; the views last for the call. Stops at, and returns, the first
+  // error f returns, or an error reading the entries.
+  virtual Status scan(const std::function<Status(std::string_view key, std::string_view value)>& f) = 0;
+};
+
+// One task's state in the backend: the namespaces of its stages, by the
+// stage's position in the pipeline.
+class TaskState {
+ public:
+  virtual ~TaskState() = default;
+  virtual StateWriter& writer(std::size_t stage) = 0;
+  virtual StateReader& reader(std::size_t stage) = 0;
+};
+
+}  // namespace kappa
