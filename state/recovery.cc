@@ -1,0 +1,141 @@
+#include "state/recovery.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "state/checkpoint_store.h"
+#include "state/files.h"
+#include "state/state_dir.h"
+
+namespace kappa::state_internal {
+namespace {
+
+std::string join(const std::string& dir, std::string_view name) { return dir + "/" + std::string(name); }
+
+// SST and blob files never change once RocksDB wrote them: they can be
+// shared through hard links. Everything else (MANIFEST-*, CURRENT,
+// OPTIONS-*, logs) RocksDB may rewrite, so it is copied.
+bool is_immutable(const std::string& name) { return name.ends_with(".sst") || name.ends_with(".blob"); }
+
+Status verify_files(const std::string& dir, const Manifest& manifest, FileDigestCache& cache) {
+  for (const ManifestFile& file : manifest.files) {
+    Result<FileDigest> digest = cache.digest(join(dir, file.name), is_immutable(file.name));
+    if (!digest.is_ok() && digest.status().code() == StatusCode::kNotFound) {
+      return Status::corruption("file " + file.name + " is missing");
+    }
+    if (!digest.is_ok()) return digest.status();
+    if (digest->size != file.size) {
+      return Status::corruption("file " + file.name + " is " + std::to_string(digest->size) +
+                                " bytes, the manifest says " + std::to_string(file.size));
+    }
+    if (digest->crc32c != file.crc32c) {
+      return Status::corruption("file " + file.name + " has CRC32C " + crc_to_hex(digest->crc32c) +
+                                ", the manifest says " + crc_to_hex(file.crc32c));
+    }
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<Manifest> verify_checkpoint(const std::string& state_dir, uint64_t id, const std::string& job_id,
+                                   FileDigestCache& cache) {
+  const std::string dir = join(state_dir, checkpoint_dir_name(id));
+  Result<std::string> text = read_file(join(dir, kManifestFile));
+  if (!text.is_ok() && text.status().code() == StatusCode::kNotFound) {
+    return Status::not_found("it has no " + std::string(kManifestFile) +
+                             " (a checkpoint interrupted before it completed, or a deleted manifest)");
+  }
+  if (!text.is_ok()) return text.status();
+  Result<Manifest> manifest = decode_manifest(*text);
+  if (!manifest.is_ok()) return Status::corruption("its manifest is damaged: " + manifest.status().message());
+  if (manifest->format_version != kStateFormatVersion) {
+    return Status::invalid_argument("checkpoint " + dir + " is in state format version " +
+                                    std::to_string(manifest->format_version) + " but this build reads version " +
+                                    std::to_string(kStateFormatVersion) +
+                                    ": use another --state-dir, or the Kappa version that wrote it");
+  }
+  if (manifest->job_id != job_id) {
+    return Status::invalid_argument("checkpoint " + dir + " belongs to job '" + manifest->job_id + "', not to job '" +
+                                    job_id + "': use another --state-dir, or --job-id '" + manifest->job_id +
+                                    "' to resume that job");
+  }
+  if (manifest->checkpoint_id != id) {
+    return Status::corruption("its manifest is that of checkpoint " + std::to_string(manifest->checkpoint_id));
+  }
+  KAPPA_RETURN_IF_ERROR(verify_files(dir, *manifest, cache));
+  return manifest;
+}
+
+Result<RecoveryPlan> plan_recovery(const std::string& state_dir, const std::string& job_id, FileDigestCache& cache) {
+  KAPPA_ASSIGN_OR_RETURN(const std::vector<uint64_t> ids, list_checkpoints(state_dir));
+  RecoveryPlan plan;
+  if (!ids.empty()) plan.highest_id = ids.back();
+  std::string problems;  // "chk-2: ...; chk-1: ..."
+  bool damaged = false;
+  std::size_t i = ids.size();
+  while (i > 0 && !plan.checkpoint) {
+    const uint64_t id = ids[--i];
+    Result<Manifest> verified = verify_checkpoint(state_dir, id, job_id, cache);
+    if (verified.is_ok()) {
+      plan.checkpoint = std::move(verified).value();
+      plan.complete.push_back(id);
+      break;
+    }
+    const StatusCode code = verified.status().code();
+    if (code != StatusCode::kNotFound && code != StatusCode::kCorruption) return verified.status();
+    damaged = damaged || code == StatusCode::kCorruption;
+    const std::string name = checkpoint_dir_name(id);
+    spdlog::warn("state: skipping checkpoint {}/{}: {}; trying the one before it", state_dir, name,
+                 verified.status().message());
+    problems += (problems.empty() ? "" : "; ") + name + ": " + verified.status().message();
+  }
+  // Older checkpoints are kept (up to the limit) as long as they look complete.
+  while (i > 0) {
+    const uint64_t id = ids[--i];
+    if (path_exists(join(join(state_dir, checkpoint_dir_name(id)), kManifestFile))) plan.complete.push_back(id);
+  }
+  std::reverse(plan.complete.begin(), plan.complete.end());
+
+  if (!plan.checkpoint && damaged) {
+    return Status::corruption("state dir " + state_dir + " has no usable checkpoint (" + problems +
+                              "): the job's state is lost; move the directory aside to start over with empty "
+                              "state, or put back a copy of it");
+  }
+  if (!plan.checkpoint && !ids.empty()) {
+    spdlog::warn("state: no checkpoint in {} ever completed; starting with empty state", state_dir);
+  }
+  if (plan.checkpoint) {
+    spdlog::info("state: restoring checkpoint {} of job '{}' from {} ({} partitions, {} files, {} bytes)",
+                 plan.checkpoint->checkpoint_id, job_id, state_dir, plan.checkpoint->offsets.size(),
+                 plan.checkpoint->files.size(), plan.checkpoint->files_bytes());
+  }
+  return plan;
+}
+
+Status restore_working_db(const std::string& state_dir, const Manifest* checkpoint) {
+  const std::string work = join(state_dir, kWorkDir);
+  const std::string staging = work + ".restore";
+  KAPPA_RETURN_IF_ERROR(remove_all(staging));
+  if (checkpoint != nullptr) {
+    const std::string source = join(state_dir, checkpoint_dir_name(checkpoint->checkpoint_id));
+    KAPPA_RETURN_IF_ERROR(create_dirs(staging));
+    for (const ManifestFile& file : checkpoint->files) {
+      const std::string from = join(source, file.name);
+      const std::string to = join(staging, file.name);
+      KAPPA_RETURN_IF_ERROR(is_immutable(file.name) ? link_or_copy(from, to) : copy_file(from, to));
+    }
+  }
+  // No fsync: a crash from here on restores again at the next open.
+  KAPPA_RETURN_IF_ERROR(remove_all(work));
+  if (checkpoint != nullptr && ::rename(staging.c_str(), work.c_str()) != 0) {
+    return Status::unavailable("cannot rename " + staging + " to " + work + ": " + std::strerror(errno));
+  }
+  return Status::ok();
+}
+
+}  // namespace kappa::state_internal

@@ -1,0 +1,118 @@
+#include "state/task_state.h"
+
+#include "state/key_encoding.h"
+
+namespace kappa::state_internal {
+namespace {
+
+rocksdb::Slice slice(std::string_view s) { return {s.data(), s.size()}; }
+
+}  // namespace
+
+void PendingWrites::put(rocksdb::ColumnFamilyHandle* family, std::string_view prefix, std::string_view key,
+                        std::string_view value) {
+  // SliceParts: the RocksDB key is prefix + key without building it.
+  const rocksdb::Slice key_parts[] = {slice(prefix), slice(key)};
+  const rocksdb::Slice value_part = slice(value);
+  std::lock_guard lock(mutex_);
+  const rocksdb::Status status =
+      batch_.Put(family, rocksdb::SliceParts(key_parts, 2), rocksdb::SliceParts(&value_part, 1));
+  if (!status.ok() && error_.is_ok()) error_ = from_rocksdb(status, "cannot add a state entry to the checkpoint");
+}
+
+void PendingWrites::remove(rocksdb::ColumnFamilyHandle* family, std::string_view prefix, std::string_view key) {
+  const rocksdb::Slice key_parts[] = {slice(prefix), slice(key)};
+  std::lock_guard lock(mutex_);
+  const rocksdb::Status status = batch_.Delete(family, rocksdb::SliceParts(key_parts, 2));
+  if (!status.ok() && error_.is_ok()) error_ = from_rocksdb(status, "cannot add a state removal to the checkpoint");
+}
+
+void PendingWrites::fail(Status status) {
+  std::lock_guard lock(mutex_);
+  if (error_.is_ok()) error_ = std::move(status);
+}
+
+Result<rocksdb::WriteBatch> PendingWrites::take() {
+  std::lock_guard lock(mutex_);
+  rocksdb::WriteBatch batch;
+  std::swap(batch, batch_);
+  if (!error_.is_ok()) return std::exchange(error_, Status::ok());
+  return batch;
+}
+
+class RocksTaskState::StageWriter final : public StateWriter {
+ public:
+  StageWriter(WorkingDb& db, PendingWrites& pending, const std::string& prefix, std::size_t stage)
+      : db_(db), pending_(pending), prefix_(prefix), stage_(stage) {}
+
+  void put(std::string_view key, std::string_view value) override {
+    if (rocksdb::ColumnFamilyHandle* f = family()) pending_.put(f, prefix_, key, value);
+  }
+  void remove(std::string_view key) override {
+    if (rocksdb::ColumnFamilyHandle* f = family()) pending_.remove(f, prefix_, key);
+  }
+
+ private:
+  // Created on the first write, so a stage that never writes has no column
+  // family. On failure the error goes to the commit, and this write is lost
+  // with it.
+  rocksdb::ColumnFamilyHandle* family() {
+    if (family_ != nullptr) return family_;
+    Result<rocksdb::ColumnFamilyHandle*> created = db_.stage_family(stage_);
+    if (!created.is_ok()) {
+      pending_.fail(created.status());
+      return nullptr;
+    }
+    family_ = *created;
+    return family_;
+  }
+
+  WorkingDb& db_;
+  PendingWrites& pending_;
+  const std::string& prefix_;
+  const std::size_t stage_;
+  rocksdb::ColumnFamilyHandle* family_ = nullptr;
+};
+
+class RocksTaskState::StageReader final : public StateReader {
+ public:
+  StageReader(WorkingDb& db, const std::string& prefix, std::size_t stage)
+      : db_(db), prefix_(prefix), end_(prefix_end(prefix)), stage_(stage) {}
+
+  Status scan(const std::function<Status(std::string_view key, std::string_view value)>& f) override {
+    rocksdb::ColumnFamilyHandle* family = db_.find_stage_family(stage_);
+    if (family == nullptr) return Status::ok();  // nothing was ever written to this stage
+    return db_.scan(family, prefix_, end_,
+                    [&](std::string_view key, std::string_view value) { return f(key.substr(prefix_.size()), value); });
+  }
+
+ private:
+  WorkingDb& db_;
+  const std::string& prefix_;
+  const std::string end_;
+  const std::size_t stage_;
+};
+
+RocksTaskState::RocksTaskState(WorkingDb& db, PendingWrites& pending, const PartitionId& partition)
+    : db_(db), pending_(pending), prefix_(task_prefix(partition)) {}
+
+RocksTaskState::~RocksTaskState() = default;
+
+RocksTaskState::Stage& RocksTaskState::stage(std::size_t index) {
+  if (index >= stages_.size()) stages_.resize(index + 1);
+  return stages_[index];
+}
+
+StateWriter& RocksTaskState::writer(std::size_t index) {
+  Stage& s = stage(index);
+  if (!s.writer) s.writer = std::make_unique<StageWriter>(db_, pending_, prefix_, index);
+  return *s.writer;
+}
+
+StateReader& RocksTaskState::reader(std::size_t index) {
+  Stage& s = stage(index);
+  if (!s.reader) s.reader = std::make_unique<StageReader>(db_, prefix_, index);
+  return *s.reader;
+}
+
+}  // namespace kappa::state_internal

@@ -1,0 +1,70 @@
+// The TaskState (runtime/state.h) of one task over the working database,
+// and the pending write batch all tasks' writers add to. Internal to state/;
+// CheckpointStore hands these out.
+//
+// Reads see the working database: the state as of the last commit (or the
+// restored checkpoint), never a pending write. Writes go into the one
+// PendingWrites of the store and reach the database only when
+// CheckpointStore::commit applies them, atomically with the positions.
+#pragma once
+
+#include <rocksdb/write_batch.h>
+
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "runtime/source.h"
+#include "runtime/state.h"
+#include "runtime/status.h"
+#include "state/working_db.h"
+
+namespace kappa::state_internal {
+
+// The state changes of the next checkpoint, from every task. Thread-safe:
+// tasks on different threads write at the same checkpoint barrier.
+class PendingWrites {
+ public:
+  void put(rocksdb::ColumnFamilyHandle* family, std::string_view prefix, std::string_view key, std::string_view value);
+  void remove(rocksdb::ColumnFamilyHandle* family, std::string_view prefix, std::string_view key);
+  // Records an error that makes the next commit fail (writers return void).
+  void fail(Status status);
+  // The changes so far, leaving none pending; or the first error recorded
+  // since the previous take().
+  Result<rocksdb::WriteBatch> take();
+
+ private:
+  std::mutex mutex_;
+  rocksdb::WriteBatch batch_;
+  Status error_;
+};
+
+class RocksTaskState final : public TaskState {
+ public:
+  RocksTaskState(WorkingDb& db, PendingWrites& pending, const PartitionId& partition);
+  ~RocksTaskState() override;
+
+  // Called from the task's thread (one at a time); the references last as
+  // long as this object.
+  StateWriter& writer(std::size_t stage) override;
+  StateReader& reader(std::size_t stage) override;
+
+ private:
+  class StageWriter;
+  class StageReader;
+  struct Stage {
+    std::unique_ptr<StageWriter> writer;
+    std::unique_ptr<StageReader> reader;
+  };
+  Stage& stage(std::size_t index);
+
+  WorkingDb& db_;
+  PendingWrites& pending_;
+  const std::string prefix_;
+  std::vector<Stage> stages_;
+};
+
+}  // namespace kappa::state_internal
