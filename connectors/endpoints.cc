@@ -12,14 +12,17 @@ namespace {
 
 std::string file_path(const std::string& endpoint) { return endpoint.substr(std::string(JobOptions::kFilePrefix).size()); }
 
-Result<std::unique_ptr<Sink>> open_sink(const std::string& endpoint, const KafkaClientOptions& client) {
-  if (JobOptions::is_file(endpoint)) return JsonLinesFileSink::open(file_path(endpoint));
+Result<std::unique_ptr<Sink>> open_sink(const std::string& endpoint, const KafkaClientOptions& client, bool append) {
+  if (JobOptions::is_file(endpoint)) {
+    return JsonLinesFileSink::open(file_path(endpoint),
+                                   append ? JsonLinesFileSink::Mode::kAppend : JsonLinesFileSink::Mode::kCreate);
+  }
   return KafkaSink::open(KafkaSinkOptions{client, endpoint});
 }
 
 }  // namespace
 
-Result<Endpoints> open_endpoints(const JobOptions& options) {
+Result<Endpoints> open_endpoints(const JobOptions& options, Resume resume) {
   Endpoints endpoints;
   KafkaClientOptions client{options.brokers, options.kafka_properties};
   const std::vector<std::string> input_topics = split_list(options.input);
@@ -39,22 +42,23 @@ Result<Endpoints> open_endpoints(const JobOptions& options) {
                  kEmbeddedTopicPartitions);
   }
 
-  KAPPA_ASSIGN_OR_RETURN(endpoints.sink, open_sink(options.output, client));
+  KAPPA_ASSIGN_OR_RETURN(endpoints.sink, open_sink(options.output, client, resume.append_to_files));
   if (!options.late_output.empty()) {
-    KAPPA_ASSIGN_OR_RETURN(endpoints.late_sink, open_sink(options.late_output, client));
+    KAPPA_ASSIGN_OR_RETURN(endpoints.late_sink, open_sink(options.late_output, client, resume.append_to_files));
   }
   for (const SideOutputOption& side : options.side_outputs) {
     std::unique_ptr<Sink>& sink = endpoints.side_sinks.emplace_back();
     if (!side.endpoint.empty()) {
-      KAPPA_ASSIGN_OR_RETURN(sink, open_sink(side.endpoint, client));
+      KAPPA_ASSIGN_OR_RETURN(sink, open_sink(side.endpoint, client, resume.append_to_files));
     }
   }
 
   if (options.input_is_file()) {
-    endpoints.source = std::make_unique<JsonLinesFileSource>(file_path(options.input));
+    endpoints.source = std::make_unique<JsonLinesFileSource>(file_path(options.input), resume.offset);
   } else {
     if (input_topics.empty()) return Status::invalid_argument("--input names no topic");
-    endpoints.source = std::make_unique<KafkaSource>(KafkaSourceOptions{client, input_topics, options.job_id, options.from});
+    endpoints.source = std::make_unique<KafkaSource>(
+        KafkaSourceOptions{client, input_topics, options.job_id, options.from, resume.offset});
   }
   return endpoints;
 }

@@ -26,7 +26,16 @@ inline constexpr int kEmbeddedTopicPartitions = 8;
 // Connects and checks everything the flags name (brokers reachable, topics
 // present, files readable or writable) so that a mistake fails here, with
 // one message, before any record is read.
-Result<Endpoints> open_endpoints(const JobOptions& options);
+// How a job with a checkpoint resumes (see state/): where each partition
+// resumes when the checkpoint has it (this wins over --from and the group's
+// position), and whether file outputs are appended to (the job restarts
+// from a checkpoint) rather than started afresh.
+struct Resume {
+  ResumeOffset offset;
+  bool append_to_files = false;
+};
+
+Result<Endpoints> open_endpoints(const JobOptions& options, Resume resume = {});
 
 // The sinks of `endpoints` as the runtime takes them.
 JobSinks job_sinks(const Endpoints& endpoints);

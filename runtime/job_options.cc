@@ -63,8 +63,15 @@ void add_job_flags(CLI::App& app, JobOptions& options) {
            if (interval->count() == 0) throw CLI::ValidationError("--checkpoint-interval", "must be more than 0");
            options.checkpoint_interval = *interval;
          },
-         "How often output is flushed and input positions are committed (500ms, 10s, 1m, ...). Default: 10s.")
+         "How often a checkpoint is taken: output flushed, then state and input positions saved together "
+         "(500ms, 10s, 1m, ...). Default: 10s.")
       ->envname("KAPPA_CHECKPOINT_INTERVAL");
+  app.add_option("--state-dir", options.state_dir,
+                 "Where the job keeps its state and checkpoints (RocksDB). A restart with the same --job-id and "
+                 "--state-dir resumes from the last checkpoint: state restored, every partition read from where "
+                 "the checkpoint was taken. Default: none (state in memory only; a restart starts empty from the "
+                 "group's committed positions).")
+      ->envname("KAPPA_STATE_DIR");
   for (SideOutputOption& side : options.side_outputs) {
     std::string variable = "KAPPA_" + side.name + "_OUTPUT";
     std::transform(variable.begin(), variable.end(), variable.begin(),

@@ -51,6 +51,8 @@ struct JobOptions {
   // librdkafka properties: key=value, consumer.key=value, producer.key=value.
   std::vector<std::string> kafka_properties;
   std::chrono::milliseconds checkpoint_interval{10'000};
+  // RocksDB state and checkpoints; empty: state in memory only.
+  std::string state_dir;
   // Value encodings. Default: protobuf for topics, JSON for files.
   WireFormat input_format = WireFormat::kDefault;
   WireFormat output_format = WireFormat::kDefault;

@@ -76,7 +76,18 @@ Status JobRunner::checkpoint(const std::vector<TaskRunner*>& tasks) {
     if (it != committed_.end() && it->second == *next) continue;
     positions.push_back({id, *next});
   }
+  // Nothing read since the last checkpoint: nothing changed.
   if (positions.empty()) return Status::ok();
+  if (options_.state != nullptr) {
+    for (TaskRunner* task : tasks) task->checkpoint_state(options_.state->task(task->task().partition()));
+    Result<CheckpointStats> stats = options_.state->checkpoint(positions);
+    // The state and positions must be saved together: without the
+    // checkpoint, a restart would not know where this state belongs.
+    if (!stats.is_ok()) return Status::data_loss("checkpoint failed: " + stats.status().message());
+    spdlog::debug("checkpoint {}: {} bytes in {} ms", stats->id, stats->size_bytes, stats->duration.count() / 1000);
+  }
+  // The group's committed offsets follow the checkpoint, for lag monitoring
+  // (with a state backend the checkpoint, not the group, says where to resume).
   KAPPA_RETURN_IF_ERROR(source_.commit(positions));
   for (const PartitionPosition& p : positions) committed_[p.partition] = p.next_offset;
   return Status::ok();
@@ -96,7 +107,21 @@ void JobRunner::handle_checkpoint(const Status& status, const char* what) {
 }
 
 void JobRunner::on_assigned(const PartitionId& partition, std::unique_ptr<PartitionReader> reader) {
-  auto runner = std::make_unique<TaskRunner>(make_task_(partition), std::move(reader), sinks_, executor_,
+  std::unique_ptr<Task> task = make_task_(partition);
+  if (options_.state != nullptr) {
+    // The task's state as of the checkpoint its reader resumes from.
+    Status restored = task->restore(options_.state->task(partition));
+    if (!restored.is_ok()) {
+      fail(Status(restored.code(), "cannot restore the state of " + partition.to_string() + ": " + restored.message()));
+      return;
+    }
+    std::optional<int64_t> offset = options_.state->resume_offset(partition);
+    if (offset) {
+      committed_[partition] = *offset;
+      spdlog::info("task {} restored; resuming at offset {}", partition.to_string(), *offset);
+    }
+  }
+  auto runner = std::make_unique<TaskRunner>(std::move(task), std::move(reader), sinks_, executor_,
                                              options_.task,
                                              [this](const Status& status) { fail(status); });
   TaskRunner* started = runner.get();
@@ -125,6 +150,10 @@ void JobRunner::on_revoked(const std::vector<PartitionId>& partitions) {
     add_counters(retired_, it->second->task().counters());
     tasks_.erase(it);
     committed_.erase(id);
+    if (options_.state != nullptr) {
+      Status released = options_.state->release_task(id);
+      if (!released.is_ok()) spdlog::warn("releasing the state of {}: {}", id.to_string(), released.message());
+    }
     spdlog::debug("task {} removed", id.to_string());
   }
 }

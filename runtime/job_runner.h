@@ -21,6 +21,7 @@
 #include "runtime/executor.h"
 #include "runtime/sink.h"
 #include "runtime/source.h"
+#include "runtime/state.h"
 #include "runtime/task.h"
 #include "runtime/task_runner.h"
 
@@ -38,6 +39,10 @@ struct JobRunnerOptions {
   TaskRunnerOptions task;
   // Set (by a signal handler, say) to stop the job cleanly. Optional.
   const std::atomic<bool>* stop_requested = nullptr;
+  // Where tasks keep their state across restarts (state/CheckpointStore).
+  // Optional: without it state lives in memory only, and a restart resumes
+  // from the group's committed positions with empty state.
+  StateBackend* state = nullptr;
 };
 
 struct JobTotals {
@@ -67,8 +72,9 @@ class JobRunner final : private SourceListener {
 
   void fail(const Status& status);
   bool failed() const { return failed_.load(std::memory_order_acquire); }
-  // Pauses the given tasks, flushes the sink and commits their positions.
-  // Leaves them paused.
+  // Pauses the given tasks, flushes the sinks, makes their state changes and
+  // positions a checkpoint (with a state backend), then commits the
+  // positions to the source. Leaves them paused.
   Status checkpoint(const std::vector<TaskRunner*>& tasks);
   // Fails the job if the checkpoint lost output; logs anything else.
   void handle_checkpoint(const Status& status, const char* what);

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <chrono>
+#include <concepts>
 #include <cstddef>
 #include <tuple>
 #include <type_traits>
@@ -21,6 +22,8 @@
 #include "runtime/record.h"
 #include "runtime/stage_context.h"
 #include "runtime/stages.h"
+#include "runtime/state.h"
+#include "runtime/status.h"
 
 namespace kappa {
 
@@ -36,6 +39,12 @@ template <class S>
 concept HasWatermarkHook = requires(S& s, Timestamp t, AnyEmit& emit) { s.on_watermark(t, emit); };
 template <class S>
 concept HasBindHook = requires(S& s, StageContext& context) { s.bind(context); };
+template <class S>
+concept HasCheckpointHook = requires(S& s, StateWriter& writer) { s.checkpoint(writer); };
+template <class S>
+concept HasRestoreHook = requires(S& s, StateReader& reader) {
+  { s.restore(reader) } -> std::same_as<Status>;
+};
 
 }  // namespace pipeline_detail
 
@@ -140,6 +149,30 @@ class Pipeline {
         stages_);
   }
 
+  // Writes what every stateful stage changed since its last checkpoint (or
+  // its restore) into the stage's namespace, state.writer(I) for stage I.
+  // Called between two push() calls (a batch boundary), from the task's
+  // thread.
+  void checkpoint(TaskState& state) {
+    for_each_stage([&]<std::size_t I>(auto& stage) {
+      if constexpr (pipeline_detail::HasCheckpointHook<std::decay_t<decltype(stage)>>) stage.checkpoint(state.writer(I));
+    });
+  }
+
+  // Rebuilds every stateful stage from its namespace, state.reader(I). Once
+  // per task, on a fresh pipeline, after bind() and before the first push().
+  // Stops at the first stage that fails and returns its error; the pipeline
+  // must then not be run.
+  [[nodiscard]] Status restore(TaskState& state) {
+    Status status;
+    for_each_stage([&]<std::size_t I>(auto& stage) {
+      if constexpr (pipeline_detail::HasRestoreHook<std::decay_t<decltype(stage)>>) {
+        if (status.is_ok()) status = stage.restore(state.reader(I));
+      }
+    });
+    return status;
+  }
+
   // Runs one element through every stage; `sink(Element<output_type>&&)`
   // receives each result. Called from one thread at a time.
   template <class Sink>
@@ -172,6 +205,14 @@ class Pipeline {
     }
     void watermark(Timestamp t) const { pipeline->template watermark_from<I>(t, *sink); }
   };
+
+  // Calls f.template operator()<I>(stage I) for every stage, in order.
+  template <class F>
+  void for_each_stage(F&& f) {
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (f.template operator()<I>(std::get<I>(stages_)), ...);
+    }(std::index_sequence_for<Stages...>{});
+  }
 
   template <class S>
   auto append(S stage) const {

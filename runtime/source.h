@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,10 @@ struct PartitionPosition {
   PartitionId partition;
   int64_t next_offset = 0;
 };
+
+// Where a job's checkpoint says to resume reading a partition, when it has a
+// checkpoint for it (StateBackend::resume_offset).
+using ResumeOffset = std::function<std::optional<int64_t>(const PartitionId&)>;
 
 enum class ReadStatus {
   kRecords,  // the batch holds at least one record

@@ -8,6 +8,8 @@
 // Optional hooks, found by the Pipeline when present:
 //   template <class Emit> void on_watermark(Timestamp, Emit&)  // timers
 //   void bind(StageContext&)                                   // once per task
+//   void checkpoint(StateWriter&)                              // state (runtime/state.h)
+//   Status restore(StateReader&)
 #pragma once
 
 #include <chrono>
@@ -19,9 +21,12 @@
 #include <type_traits>
 #include <utility>
 
+#include "runtime/encoding.h"
 #include "runtime/output_batch.h"
 #include "runtime/record.h"
 #include "runtime/stage_context.h"
+#include "runtime/state.h"
+#include "runtime/status.h"
 
 namespace kappa {
 
@@ -174,6 +179,10 @@ struct FlatMapCollectStage {
 // timestamp) and advances the watermark after it: the largest event time seen
 // minus the bounded out-of-orderness. Advancing per element, not per batch,
 // is what makes results independent of batch sizes.
+//
+// Its state is the watermark, one entry (key "\0", the watermark as an i64):
+// a restored task's watermark goes on from where it was, so lateness and
+// event-time TTLs downstream decide as they would have without the restart.
 template <class T, class F>
 struct EventTimeStage {
   using input_type = T;
@@ -194,6 +203,25 @@ struct EventTimeStage {
       emit.watermark(watermark);
     }
   }
+
+  void checkpoint(StateWriter& out) {
+    std::string value;
+    encoding::put_i64(value, watermark);
+    out.put(kWatermarkKey, value);
+  }
+
+  [[nodiscard]] Status restore(StateReader& in) {
+    return in.scan([&](std::string_view key, std::string_view value) {
+      Timestamp restored;
+      if (key != kWatermarkKey || !encoding::get_i64(value, restored) || !value.empty()) {
+        return Status::corruption("event time: unexpected state entry (not a watermark)");
+      }
+      watermark = restored;
+      return Status::ok();
+    });
+  }
+
+  static constexpr std::string_view kWatermarkKey{"\0", 1};
 };
 
 }  // namespace kappa

@@ -20,10 +20,15 @@
 // stopped.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <string_view>
+#include <vector>
 
+#include "runtime/source.h"
 #include "runtime/status.h"
 
 namespace kappa {
@@ -53,6 +58,31 @@ class TaskState {
   virtual ~TaskState() = default;
   virtual StateWriter& writer(std::size_t stage) = 0;
   virtual StateReader& reader(std::size_t stage) = 0;
+};
+
+struct CheckpointStats {
+  uint64_t id = 0;
+  uint64_t size_bytes = 0;  // on disk
+  std::chrono::microseconds duration{0};
+};
+
+// What the job runner needs of a state backend (state/CheckpointStore):
+// task states to write into at a checkpoint and restore from, the positions
+// the last checkpoint recorded, and the commit of a checkpoint. Called from
+// the runner's coordinator thread, except that each TaskState is used by
+// its task (while the coordinator waits).
+class StateBackend {
+ public:
+  virtual ~StateBackend() = default;
+  virtual TaskState& task(const PartitionId& partition) = 0;
+  // The task left this process; its state stays in the backend.
+  virtual Status release_task(const PartitionId& partition) = 0;
+  // Where the restored checkpoint says to resume reading the partition;
+  // nothing when it has no position for it.
+  virtual std::optional<int64_t> resume_offset(const PartitionId& partition) const = 0;
+  // Makes everything written through the tasks since the last checkpoint,
+  // with these positions, one durable checkpoint.
+  virtual Result<CheckpointStats> checkpoint(const std::vector<PartitionPosition>& positions) = 0;
 };
 
 }  // namespace kappa

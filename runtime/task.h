@@ -21,6 +21,7 @@
 #include "runtime/record.h"
 #include "runtime/source.h"
 #include "runtime/stage_context.h"
+#include "runtime/state.h"
 #include "runtime/status.h"
 
 namespace kappa {
@@ -67,6 +68,12 @@ class Task {
   // The input has ended for good (a bounded input read to its end): emits
   // whatever waits for event time to pass, such as open windows.
   virtual Status finish(TaskOutput& out) = 0;
+
+  // Checkpoints (runtime/state.h): writes what the task's state changed
+  // since the last checkpoint, at a batch boundary; rebuilds the state once,
+  // before the first batch. A stateless task has nothing to do.
+  virtual void checkpoint(TaskState& /*state*/) {}
+  virtual Status restore(TaskState& /*state*/) { return Status::ok(); }
 
   const PartitionId& partition() const { return partition_; }
   const TaskCounters& counters() const { return counters_; }
@@ -138,6 +145,9 @@ class PipelineTask final : public Task, private StageContext {
     count_batch(batch.size(), out.results.size() - results_before, out.late.size() - late_before);
     return Status::ok();
   }
+
+  void checkpoint(TaskState& state) override { pipeline_.checkpoint(state); }
+  Status restore(TaskState& state) override { return pipeline_.restore(state); }
 
   Status finish(TaskOutput& out) override {
     const std::size_t results_before = out.results.size();

@@ -53,6 +53,8 @@ class TaskRunner {
   // The offset after the last batch handed to the sink, if any was.
   std::optional<int64_t> next_offset() const;
   const Task& task() const { return *task_; }
+  // Writes the task's state changes (Task::checkpoint). REQUIRES: paused.
+  void checkpoint_state(TaskState& state) { task_->checkpoint(state); }
 
  private:
   enum class State { kIdle, kQueued, kRunning };

@@ -82,7 +82,7 @@ struct CheckpointInfo {
   std::chrono::microseconds total{0};
 };
 
-class CheckpointStore {
+class CheckpointStore final : public StateBackend {
  public:
   // Opens `state_dir` (created if needed) for `job_id` and restores its
   // newest checkpoint whose manifest and checksums verify. Newer ones that
@@ -95,7 +95,7 @@ class CheckpointStore {
   //     damaged: see state/README.md "Recovery").
   static Result<std::unique_ptr<CheckpointStore>> open(const std::string& state_dir, const std::string& job_id,
                                                        const StoreOptions& options = {});
-  ~CheckpointStore();
+  ~CheckpointStore() override;
   CheckpointStore(const CheckpointStore&) = delete;
   CheckpointStore& operator=(const CheckpointStore&) = delete;
 
@@ -113,7 +113,7 @@ class CheckpointStore {
 
   // The state of `partition`'s task. The same object until drop_task(), and
   // valid until then or until the store is destroyed.
-  TaskState& task(const PartitionId& partition);
+  TaskState& task(const PartitionId& partition) override;
   // Releases the task's in-memory handles (its partition was revoked). Its
   // state stays in the database and in later checkpoints, for when the
   // partition comes back; its writes not yet committed are committed by the
@@ -131,6 +131,16 @@ class CheckpointStore {
   // the previous checkpoint: the store keeps every partition it has seen.
   Result<CheckpointInfo> commit(const std::vector<PartitionPosition>& offsets,
                                 const std::map<PartitionId, Timestamp>& watermarks);
+
+  // The job runner's view (runtime/state.h): the same operations. The
+  // watermarks a checkpoint records stay those of the previous one: tasks
+  // keep their watermarks in their own state (the event-time stage's).
+  Status release_task(const PartitionId& partition) override { return drop_task(partition); }
+  std::optional<int64_t> resume_offset(const PartitionId& partition) const override { return offset(partition); }
+  Result<CheckpointStats> checkpoint(const std::vector<PartitionPosition>& positions) override {
+    KAPPA_ASSIGN_OR_RETURN(CheckpointInfo info, commit(positions, {}));
+    return CheckpointStats{info.id, info.size_bytes, info.total};
+  }
 
   // The state directory, as an absolute path.
   const std::string& state_dir() const { return state_dir_; }

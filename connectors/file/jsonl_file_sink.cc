@@ -7,8 +7,37 @@
 
 namespace kappa {
 
-Result<std::unique_ptr<JsonLinesFileSink>> JsonLinesFileSink::open(const std::string& path) {
-  std::FILE* file = std::fopen(path.c_str(), "wb");
+namespace {
+
+// Cuts a half-written last line off the end of `file` (open for reading and
+// writing), leaving it positioned at its end.
+bool drop_partial_last_line(std::FILE* file) {
+  if (std::fseek(file, 0, SEEK_END) != 0) return false;
+  long end = std::ftell(file);
+  long keep = end;
+  while (keep > 0) {
+    if (std::fseek(file, keep - 1, SEEK_SET) != 0) return false;
+    if (std::fgetc(file) == '\n') break;
+    --keep;
+  }
+  if (keep != end && ftruncate(fileno(file), keep) != 0) return false;
+  return std::fseek(file, keep, SEEK_SET) == 0;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<JsonLinesFileSink>> JsonLinesFileSink::open(const std::string& path, Mode mode) {
+  std::FILE* file = nullptr;
+  if (mode == Mode::kAppend) {
+    file = std::fopen(path.c_str(), "r+b");
+    if (file == nullptr && errno == ENOENT) file = std::fopen(path.c_str(), "wb");
+    if (file != nullptr && !drop_partial_last_line(file)) {
+      std::fclose(file);
+      return Status::data_loss("cannot append to output file " + path + ": " + std::strerror(errno));
+    }
+  } else {
+    file = std::fopen(path.c_str(), "wb");
+  }
   if (file == nullptr) return Status::not_found("cannot create output file " + path + ": " + std::strerror(errno));
   return std::unique_ptr<JsonLinesFileSink>(new JsonLinesFileSink(file, path));
 }

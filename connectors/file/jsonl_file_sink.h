@@ -14,8 +14,12 @@ namespace kappa {
 
 class JsonLinesFileSink final : public Sink {
  public:
-  // Creates or truncates the file.
-  static Result<std::unique_ptr<JsonLinesFileSink>> open(const std::string& path);
+  // kCreate starts an empty file. kAppend keeps what the file holds up to
+  // its last complete line (a process killed mid-write may have left half a
+  // line) and writes after it: a job resuming from a checkpoint appends, and
+  // re-emits what it had written after that checkpoint, byte for byte.
+  enum class Mode { kCreate, kAppend };
+  static Result<std::unique_ptr<JsonLinesFileSink>> open(const std::string& path, Mode mode = Mode::kCreate);
   ~JsonLinesFileSink() override;
 
   Status write(const OutputBatch& batch) override;

@@ -12,7 +12,9 @@ namespace {
 
 class FileReader final : public PartitionReader {
  public:
-  explicit FileReader(std::FILE* file, std::string path) : file_(file), path_(std::move(path)) {}
+  // Lines before `first_line` are skipped (a restart resuming from a checkpoint).
+  FileReader(std::FILE* file, std::string path, int64_t first_line)
+      : file_(file), path_(std::move(path)), first_line_(first_line) {}
   ~FileReader() override {
     std::fclose(file_);
     std::free(line_);
@@ -35,7 +37,7 @@ class FileReader final : public PartitionReader {
       std::size_t size = static_cast<std::size_t>(n);
       while (size > 0 && std::isspace(static_cast<unsigned char>(line_[size - 1]))) --size;
       const int64_t number = next_line_++;
-      if (size == 0) continue;
+      if (size == 0 || number < first_line_) continue;
       buffer_.append(line_, size);
       line_ends_.push_back(buffer_.size());
       line_numbers_.push_back(number);
@@ -56,6 +58,7 @@ class FileReader final : public PartitionReader {
  private:
   std::FILE* file_;
   std::string path_;
+  int64_t first_line_;
   char* line_ = nullptr;  // getline's buffer, reused for every line
   std::size_t line_capacity_ = 0;
   std::string buffer_;
@@ -73,7 +76,9 @@ Status JsonLinesFileSource::start(SourceListener& listener) {
     return Status::not_found("cannot open input file " + path_ + ": " + std::strerror(errno));
   }
   open_ = true;
-  listener.on_assigned(PartitionId{path_, 0}, std::make_unique<FileReader>(file, path_));
+  const PartitionId id{path_, 0};
+  const int64_t first_line = resume_offset_ ? resume_offset_(id).value_or(0) : 0;
+  listener.on_assigned(id, std::make_unique<FileReader>(file, path_, first_line));
   return Status::ok();
 }
 

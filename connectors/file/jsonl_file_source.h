@@ -14,7 +14,10 @@ namespace kappa {
 
 class JsonLinesFileSource final : public Source {
  public:
-  explicit JsonLinesFileSource(std::string path) : path_(std::move(path)) {}
+  // `resume_offset` (optional): the line the job's checkpoint says to resume
+  // at, if it has one (see KafkaSourceOptions::resume_offset).
+  explicit JsonLinesFileSource(std::string path, ResumeOffset resume_offset = nullptr)
+      : path_(std::move(path)), resume_offset_(std::move(resume_offset)) {}
 
   Status start(SourceListener& listener) override;
   Status poll(std::chrono::milliseconds timeout) override;
@@ -25,6 +28,7 @@ class JsonLinesFileSource final : public Source {
 
  private:
   std::string path_;
+  ResumeOffset resume_offset_;
   SourceListener* listener_ = nullptr;
   bool open_ = false;
 };

@@ -144,7 +144,11 @@ void KafkaSource::assign(rd_kafka_topic_partition_list_t* partitions) {
   for (int i = 0; i < partitions->cnt; ++i) {
     rd_kafka_topic_partition_t& tp = partitions->elems[i];
     PartitionId id = id_of(tp);
-    if (seen_.insert(id).second && options_.from != StartPosition::kCommitted) {
+    const bool first_time = seen_.insert(id).second;
+    std::optional<int64_t> resume = options_.resume_offset ? options_.resume_offset(id) : std::nullopt;
+    if (resume) {
+      tp.offset = *resume;
+    } else if (first_time && options_.from != StartPosition::kCommitted) {
       tp.offset = options_.from == StartPosition::kEarliest ? RD_KAFKA_OFFSET_BEGINNING : RD_KAFKA_OFFSET_END;
     }
     // Detach the partition's queue from the main consumer queue before the

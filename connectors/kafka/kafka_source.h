@@ -7,8 +7,10 @@
 // automatically: only commit(), after the job flushed the outputs.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -28,6 +30,11 @@ struct KafkaSourceOptions {
   // kEarliest / kLatest: applied the first time this process is assigned a
   // partition; later reassignments continue from the group's position.
   StartPosition from = StartPosition::kCommitted;
+  // Where the job's checkpoint says a partition resumes, if it has a
+  // checkpoint for it: this wins over `from` and the group's position,
+  // every time the partition is assigned, since the task's state is restored
+  // from that same checkpoint. Optional.
+  ResumeOffset resume_offset;
 };
 
 class KafkaSource final : public Source {

@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "connectors/endpoints.h"
+#include "state/checkpoint_store.h"
 #include "runtime/signals.h"
 
 namespace kappa {
@@ -42,12 +43,28 @@ int Job::run_tasks(TaskFactory make_task) {
   set_up_logging(options_.job_id, options_.log_level);
   const std::atomic<bool>& stop_requested = install_stop_signal_handlers();
 
-  Result<Endpoints> endpoints = open_endpoints(options_);
+  std::unique_ptr<CheckpointStore> state;
+  Resume resume;
+  if (!options_.state_dir.empty()) {
+    Result<std::unique_ptr<CheckpointStore>> opened = CheckpointStore::open(options_.state_dir, options_.job_id);
+    if (!opened.is_ok()) {
+      spdlog::error("{}", opened.status().message());
+      return 1;
+    }
+    state = std::move(opened).value();
+    if (state->checkpoint_id() > 0) {
+      spdlog::info("state restored from checkpoint {} in {}", state->checkpoint_id(), state->state_dir());
+      resume.append_to_files = true;
+    }
+    resume.offset = [store = state.get()](const PartitionId& p) { return store->resume_offset(p); };
+  }
+  Result<Endpoints> endpoints = open_endpoints(options_, resume);
   if (!endpoints.is_ok()) {
     spdlog::error("{}", endpoints.status().message());
     return 1;
   }
   JobRunnerOptions runner_options;
+  runner_options.state = state.get();
   runner_options.threads = options_.threads;
   runner_options.commit_interval = options_.checkpoint_interval;
   runner_options.stop_requested = &stop_requested;

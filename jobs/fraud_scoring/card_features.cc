@@ -22,7 +22,7 @@ constexpr int64_t kThirtyDaysMs = 30 * kDayMs;
 constexpr std::array<int64_t, card_features_detail::kWindowCount> kWindowSizes = {kMinuteMs, kHourMs, kDayMs,
                                                                                   kThirtyDaysMs};
 
-constexpr uint8_t kSnapshotVersion = 1;
+constexpr uint8_t kFormatVersion = 1;
 
 static_assert(sizeof(StoredTransaction) == 40, "a card keeps 30 days of these: keep them small");
 
@@ -286,112 +286,106 @@ const std::string* CardFeaturesOperator::add(const jobs::Transaction& transactio
     if (context_ != nullptr) context_->report_late();
     return nullptr;
   }
-  auto& [card_id, card] = *cards_.try_emplace(transaction.card_id()).first;
-  features =
-      card.history.add(StoredTransaction{time, amount_to_cents(transaction.amount()), transaction.latitude(),
-                                         transaction.longitude(), merchants_.acquire(transaction.merchant_id())});
-  schedule_expiry(card_id, card);
-  return &card_id;
+  CardTable::Entry& card = cards_.find_or_add(transaction.card_id());
+  features = card.second.state.add(StoredTransaction{time, amount_to_cents(transaction.amount()),
+                                                     transaction.latitude(), transaction.longitude(),
+                                                     merchants_.acquire(transaction.merchant_id())});
+  schedule_expiry(card);
+  return &card.first;
 }
 
-void CardFeaturesOperator::schedule_expiry(const std::string& card_id, Card& card) {
-  const Timestamp expiry = expiry_of(card.history.transactions().front().time);
-  // A pending expiry only moves earlier (an older transaction arrived).
-  if (expiry >= card.expiry) return;
-  card.expiry = expiry;
-  expiries_[expiry].push_back(card_id);
+// A pending expiry only moves earlier (an older transaction arrived).
+void CardFeaturesOperator::schedule_expiry(CardTable::Entry& card) {
+  cards_.schedule(card, expiry_of(card.second.state.transactions().front().time));
 }
 
 void CardFeaturesOperator::advance_watermark(Timestamp watermark) {
   if (watermark <= watermark_) return;
   watermark_ = watermark;
-  while (!expiries_.empty() && expiries_.begin()->first <= watermark) {
-    auto bucket = expiries_.extract(expiries_.begin());
-    for (const std::string& card_id : bucket.mapped()) {
-      auto it = cards_.find(card_id);
-      if (it == cards_.end() || it->second.expiry != bucket.key()) continue;  // forgotten or superseded
-      Card& card = it->second;
-      card.expiry = kMaxTimestamp;
-      card.history.drop_expired(watermark, merchants_);
-      if (card.history.empty()) {
-        cards_.erase(it);
-      } else {
-        schedule_expiry(it->first, card);  // after the watermark, so not in this loop
-      }
+  cards_.run_timers(watermark, [&](CardTable::Entry& card) {
+    CardHistory& history = card.second.state;
+    history.drop_expired(watermark, merchants_);
+    if (history.empty()) {
+      cards_.forget(card.first);
+    } else {
+      schedule_expiry(card);  // after the watermark, so not in this step
     }
-  }
+  });
 }
 
-// Layout: version (u8), watermark (i64), card count, then per card its id,
-// its transaction count and each transaction in (time, arrival) order as
-// time (i64), cents (i64), latitude, longitude (doubles), merchant id
-// (string). Merchant codes and the running totals are rebuilt on restore.
-void CardFeaturesOperator::snapshot(std::string& out) const {
+// A card's entry: its transaction count, then each transaction in (time,
+// arrival) order as time (i64), cents (i64), latitude, longitude (doubles),
+// merchant id (string). The meta entry: format version (u8), watermark (i64).
+void CardFeaturesOperator::checkpoint(StateWriter& out) {
   using namespace agg::encoding;
-  put_u8(out, kSnapshotVersion);
-  put_i64(out, watermark_);
-  put_count(out, static_cast<int64_t>(cards_.size()));
-  for (const auto& [card_id, card] : cards_) {
-    put_string(out, card_id);
-    const auto transactions = card.history.transactions();
-    put_count(out, static_cast<int64_t>(transactions.size()));
+  std::string meta;
+  put_u8(meta, kFormatVersion);
+  put_i64(meta, watermark_);
+  cards_.checkpoint(out, meta, [&](const std::string&, const CardHistory& history, std::string& value) {
+    const auto transactions = history.transactions();
+    put_count(value, static_cast<int64_t>(transactions.size()));
     for (const StoredTransaction& transaction : transactions) {
-      put_i64(out, transaction.time);
-      put_i64(out, transaction.cents);
-      put_double(out, transaction.latitude);
-      put_double(out, transaction.longitude);
-      put_string(out, merchants_.id(transaction.merchant));
+      put_i64(value, transaction.time);
+      put_i64(value, transaction.cents);
+      put_double(value, transaction.latitude);
+      put_double(value, transaction.longitude);
+      put_string(value, merchants_.id(transaction.merchant));
     }
-  }
+  });
 }
 
-Status CardFeaturesOperator::restore(std::string_view in) {
+Status CardFeaturesOperator::restore(StateReader& in) {
   CardFeaturesOperator restored;
-  KAPPA_RETURN_IF_ERROR(restored.read_snapshot(in));
+  KAPPA_RETURN_IF_ERROR(restored.read_state(in));
   restored.context_ = context_;
   *this = std::move(restored);
   return Status::ok();
 }
 
-// Into a fresh operator.
-Status CardFeaturesOperator::read_snapshot(std::string_view in) {
+Status CardFeaturesOperator::read_state(StateReader& in) {
   using namespace agg::encoding;
-  const auto malformed = [](std::string what) { return Status::corruption("card features snapshot: " + what); };
-  const Status truncated = malformed("truncated");
-  uint8_t version = 0;
-  if (!get_u8(in, version)) return truncated;
-  if (version != kSnapshotVersion) return malformed("unknown version " + std::to_string(version));
-  int64_t card_count = 0;
-  if (!get_i64(in, watermark_) || !get_count(in, card_count)) return truncated;
-  std::string card_id;
+  return cards_.restore(
+      in,
+      [&](std::string_view meta) {
+        uint8_t version = 0;
+        if (!get_u8(meta, version) || version != kFormatVersion || !get_i64(meta, watermark_) || !meta.empty()) {
+          return Status::corruption("card features state: the meta entry does not decode (another format version?)");
+        }
+        return Status::ok();
+      },
+      [&](const std::string& card_id, std::string_view value) -> Result<CardHistory> {
+        Result<CardHistory> history = read_card(value);
+        if (!history.is_ok()) return Status::corruption("card features state: card " + card_id + ": " +
+                                                        history.status().message());
+        return history;
+      });
+}
+
+Result<CardHistory> CardFeaturesOperator::read_card(std::string_view value) {
+  using namespace agg::encoding;
+  int64_t count = 0;
+  if (!get_count(value, count) || count == 0) return Status::corruption("no transactions");
+  CardHistory history;
   std::string merchant_id;
-  for (int64_t c = 0; c < card_count; ++c) {
-    int64_t transaction_count = 0;
-    if (!get_string(in, card_id) || !get_count(in, transaction_count)) return truncated;
-    if (transaction_count == 0) return malformed("a card without transactions");
-    auto [it, inserted] = cards_.try_emplace(card_id);
-    if (!inserted) return malformed("card " + card_id + " listed twice");
-    Card& card = it->second;
-    Timestamp previous_time = kMinTimestamp;
-    for (int64_t i = 0; i < transaction_count; ++i) {
-      StoredTransaction transaction;
-      if (!get_i64(in, transaction.time) || !get_i64(in, transaction.cents) || !get_double(in, transaction.latitude) ||
-          !get_double(in, transaction.longitude) || !get_string(in, merchant_id)) {
-        return truncated;
-      }
-      if (transaction.time < previous_time) return malformed("card " + card_id + ": transactions out of time order");
-      if (transaction.cents < -kMaxAbsCents || transaction.cents > kMaxAbsCents) {
-        return malformed("card " + card_id + ": amount out of range");
-      }
-      previous_time = transaction.time;
-      transaction.merchant = merchants_.acquire(merchant_id);
-      // Added in time order, they rebuild the running windows exactly.
-      card.history.add(transaction);
+  Timestamp previous_time = kMinTimestamp;
+  for (int64_t i = 0; i < count; ++i) {
+    StoredTransaction transaction;
+    if (!get_i64(value, transaction.time) || !get_i64(value, transaction.cents) ||
+        !get_double(value, transaction.latitude) || !get_double(value, transaction.longitude) ||
+        !get_string(value, merchant_id)) {
+      return Status::corruption("truncated");
     }
-    schedule_expiry(it->first, card);
+    if (transaction.time < previous_time) return Status::corruption("transactions out of time order");
+    if (transaction.cents < -kMaxAbsCents || transaction.cents > kMaxAbsCents) {
+      return Status::corruption("amount out of range");
+    }
+    previous_time = transaction.time;
+    transaction.merchant = merchants_.acquire(merchant_id);
+    // Added in time order, they rebuild the running windows exactly.
+    history.add(transaction);
   }
-  if (!in.empty()) return malformed("trailing bytes");
-  return Status::ok();
+  if (!value.empty()) return Status::corruption("trailing bytes");
+  return history;
 }
 
 }  // namespace kappa::fraud

@@ -46,9 +46,14 @@
 // forgotten; the end of input (watermark +infinity) drops everything.
 // Merchant ids are interned once per task, so a kept transaction is 40 bytes.
 //
-// Thread use: one task's thread, like every stage. State: snapshot() and
-// restore() (for checkpoints); a restored operator's results are identical
-// to those of one that never stopped.
+// Thread use: one task's thread, like every stage.
+//
+// Checkpoints (runtime/state.h, layout in operators/keyed/key_table.h): one
+// entry per card, its kept transactions in (time, arrival) order as time,
+// cents, latitude, longitude and merchant id; merchant codes and running
+// totals are rebuilt on restore. The meta entry holds the watermark. A
+// restored operator's results are identical to those of one that never
+// stopped.
 #pragma once
 
 #include <absl/container/flat_hash_map.h>
@@ -56,7 +61,6 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <map>
 #include <span>
 #include <string>
 #include <string_view>
@@ -68,6 +72,7 @@
 #include "operators/keyed/key_table.h"
 #include "runtime/record.h"
 #include "runtime/stage_context.h"
+#include "runtime/state.h"
 #include "runtime/status.h"
 
 namespace kappa::fraud {
@@ -238,37 +243,32 @@ class CardFeaturesOperator {
     advance_watermark(watermark);
   }
 
-  // Appends the whole state (every card's transactions and the watermark).
-  // Cards come in hash-map order, so equal states may give different bytes.
-  void snapshot(std::string& out) const;
-  // Replaces the state with one snapshot() wrote (all of `in`). On truncated
-  // or malformed bytes returns a kCorruption Status and changes nothing.
-  Status restore(std::string_view in);
+  // Writes the cards changed since the last checkpoint, and the watermark.
+  void checkpoint(StateWriter& out);
+  // Rebuilds the state from the entries of checkpoint() calls. On malformed
+  // entries returns a Corruption status and changes nothing.
+  [[nodiscard]] Status restore(StateReader& in);
 
   std::size_t card_count() const { return cards_.size(); }
   std::size_t merchant_count() const { return merchants_.size(); }
 
  private:
-  struct Card {
-    card_features_detail::CardHistory history;
-    Timestamp expiry = kMaxTimestamp;  // pending timer: when the oldest transaction's 30 days end
-  };
+  // Per card, its history; its timer is when the oldest transaction's 30 days end.
+  using CardTable = KeyTable<std::string, card_features_detail::CardHistory>;
 
   // Adds the transaction and fills `features`; returns the stored card id,
   // or nullptr (reported) if it is late.
   const std::string* add(const jobs::Transaction& transaction, Timestamp time, CardFeatures& features);
   void advance_watermark(Timestamp watermark);
-  void schedule_expiry(const std::string& card_id, Card& card);
-  Status read_snapshot(std::string_view in);
+  void schedule_expiry(CardTable::Entry& card);
+  // Into a fresh operator.
+  Status read_state(StateReader& in);
+  Result<card_features_detail::CardHistory> read_card(std::string_view value);
 
   StageContext* context_ = nullptr;
   Timestamp watermark_ = kMinTimestamp;
   card_features_detail::MerchantDictionary merchants_;
-  key_table_detail::Map<std::string, Card> cards_;
-  // Expiry timers by time, naming their card; an entry whose time is no
-  // longer its card's expiry is stale and skipped (as in KeyTable, which
-  // cannot list its keys for a snapshot).
-  std::map<Timestamp, std::vector<std::string>> expiries_;
+  CardTable cards_;
 };
 
 // What Pipeline::then() takes: card_features() after event_time(...).

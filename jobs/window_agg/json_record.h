@@ -66,6 +66,15 @@ class JsonRecord {
   // The object as received.
   const std::string& json() const { return text_; }
 
+  // How a rolling window checkpoints the records it keeps
+  // (operators/keyed/state_value.h looks for these two, Protobuf's names):
+  // the text, parsed again on restore.
+  bool SerializeToString(std::string* out) const {
+    *out = text_;
+    return true;
+  }
+  bool ParseFromString(const std::string& in) { return parse(in).is_ok(); }
+
  private:
   friend class JsonRecordBuilder;
 

@@ -23,24 +23,22 @@
 // key then starts from a fresh detector. Without event_time() earlier in the
 // pipeline there is no watermark, so only the key's own events expire it.
 //
-// Checkpoints: snapshot() writes the whole state (the per-task detector, and
-// for every key its detector, alarm filter and latest event time) with the
-// primitives of operators/aggregate/encoding.h; restore() into an operator
-// built with the same configuration continues exactly as one that never
-// stopped, byte for byte in its outputs. The options (alarm, top, TTL,
-// detector options) are configuration and are not in the snapshot.
+// Checkpoints (runtime/state.h, layout in operators/keyed/key_table.h): one
+// entry per key, its latest event time, its detector (per_key only) and its
+// alarm filter; the meta entry holds the per-task detector (per_task only).
+// A restore into an operator built with the same configuration continues
+// exactly as one that never stopped, byte for byte in its outputs. The
+// options (alarm, top, TTL, detector options) are configuration and are not
+// in the state.
 //
 // Thread use: one instance per task (a Pipeline copies it into each task),
 // called from that task's thread only.
 #pragma once
 
-#include <absl/container/flat_hash_map.h>
-
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
-#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -49,12 +47,13 @@
 #include <utility>
 #include <vector>
 
-#include "operators/aggregate/encoding.h"
 #include "operators/anomaly/alarm.h"
 #include "operators/anomaly/detector.h"
 #include "operators/keyed/key.h"
 #include "operators/keyed/key_table.h"
+#include "runtime/encoding.h"
 #include "runtime/record.h"
+#include "runtime/state.h"
 #include "runtime/status.h"
 
 namespace kappa {
@@ -117,7 +116,7 @@ class ScorerOperator {
   using output_type = Scored<T>;
   static constexpr bool kPerKey = anomaly::is_per_key_v<Detectors>;
 
-  static_assert(std::is_same_v<K, std::string> || std::is_integral_v<K>,
+  static_assert(StateKey<K>,
                 "score(): the key must be a string, a string_view or an integer, so that it can be checkpointed");
 
   // REQUIRES: options.alarm.validate().is_ok() and options.ttl_ms >= 0 (checked).
@@ -135,7 +134,7 @@ class ScorerOperator {
   void process(Element<T>&& e, Emit& emit) {
     const Timestamp t = e.meta.timestamp;
     Entry& entry = entry_for(key_of_(std::as_const(e.value)), t);
-    KeyState& state = entry.second;
+    KeyState& state = entry.second.state;
 
     std::fill(features_.begin(), features_.end(), std::numeric_limits<double>::quiet_NaN());
     features_of_(std::as_const(e.value), std::span<double>(features_));
@@ -149,7 +148,7 @@ class ScorerOperator {
     const bool alarm = state.alarm.observe(score, t);
 
     state.last_time = std::max(state.last_time, t);
-    if (options_.ttl_ms > 0) schedule(entry, expiry_of(state.last_time));
+    if (options_.ttl_ms > 0) keys_.schedule(entry, expiry_of(state.last_time));
 
     key_bytes_.clear();
     append_key_bytes(entry.first, key_bytes_);
@@ -161,86 +160,60 @@ class ScorerOperator {
   template <class Emit>
   void on_watermark(Timestamp watermark, Emit&) {
     if (options_.ttl_ms == 0) return;
-    while (!timers_.empty() && timers_.begin()->first <= watermark) {
-      auto bucket = timers_.extract(timers_.begin());
-      for (const K& key : bucket.mapped()) {
-        auto it = keys_.find(key);
-        if (it == keys_.end() || it->second.timer != bucket.key()) continue;  // superseded or forgotten
-        it->second.timer = kMaxTimestamp;
-        // A later event moved the expiry: the timer is set again for it.
-        const Timestamp expiry = expiry_of(it->second.last_time);
-        if (watermark >= expiry) {
-          keys_.erase(it);
-        } else {
-          schedule(*it, expiry);
-        }
+    keys_.run_timers(watermark, [&](Entry& entry) {
+      // A later event moved the expiry: the timer is set again for it.
+      const Timestamp expiry = expiry_of(entry.second.state.last_time);
+      if (watermark >= expiry) {
+        keys_.forget(entry.first);
+      } else {
+        keys_.schedule(entry, expiry);
       }
-    }
+    });
   }
 
-  // Appends the whole state to `out`.
-  // Layout: version u8; the per-task detector (per_task only); the key count
-  // as a varint; then per key, in key order (so that equal states give equal
-  // bytes): the key (a string, or an integer's 64 bits), its latest event time
-  // i64, its detector (per_key only) and its alarm filter.
-  void snapshot(std::string& out) const {
-    namespace enc = agg::encoding;
-    enc::put_u8(out, kSnapshotVersion);
-    if constexpr (!kPerKey) detectors_.detector.serialize(out);
-    std::vector<const Entry*> entries;
-    entries.reserve(keys_.size());
-    for (const Entry& entry : keys_) entries.push_back(&entry);
-    std::sort(entries.begin(), entries.end(), [](const Entry* a, const Entry* b) { return a->first < b->first; });
-    enc::put_count(out, static_cast<int64_t>(entries.size()));
-    for (const Entry* entry : entries) {
-      put_key(out, entry->first);
-      enc::put_i64(out, entry->second.last_time);
-      if constexpr (kPerKey) entry->second.detector.serialize(out);
-      entry->second.alarm.serialize(out);
-    }
+  void checkpoint(StateWriter& out) {
+    std::string meta;
+    encoding::put_u8(meta, kFormatVersion);
+    if constexpr (!kPerKey) detectors_.detector.serialize(meta);
+    keys_.checkpoint(out, meta, [](const K&, const KeyState& state, std::string& value) {
+      encoding::put_i64(value, state.last_time);
+      if constexpr (kPerKey) state.detector.serialize(value);
+      state.alarm.serialize(value);
+    });
   }
 
-  // Replaces the whole state with a snapshot's; `in` is exactly what
-  // snapshot() appended. On truncated, malformed or trailing bytes, or a
-  // detector that rejects its bytes (a per-task detector of another shape,
-  // say), returns Corruption and leaves the operator as it was.
-  [[nodiscard]] Status restore(std::string_view in) {
-    namespace enc = agg::encoding;
-    auto bad = [](const std::string& what) { return Status::corruption("anomaly scorer snapshot: " + what); };
-    uint8_t version;
-    if (!enc::get_u8(in, version)) return bad("empty");
-    if (version != kSnapshotVersion) return bad("unknown version " + std::to_string(version));
+  // On malformed entries, or a detector that rejects its bytes (a per-task
+  // detector of another shape, say), returns Corruption and leaves the
+  // operator as it was.
+  [[nodiscard]] Status restore(StateReader& in) {
+    auto bad = [](const char* what) { return Status::corruption(std::string("anomaly scorer state: ") + what); };
     std::optional<D> task_detector;  // per_task: a copy of the configured detector, then the restored state
+    KAPPA_RETURN_IF_ERROR(keys_.restore(
+        in,
+        [&](std::string_view meta) {
+          uint8_t version;
+          if (!encoding::get_u8(meta, version) || version != kFormatVersion) {
+            return bad("unknown meta entry (another format version?)");
+          }
+          if constexpr (!kPerKey) {
+            task_detector.emplace(detectors_.detector);
+            if (!task_detector->deserialize(meta)) return bad("the per-task detector's bytes are malformed");
+          }
+          return meta.empty() ? Status::ok() : bad("unexpected bytes after the meta entry");
+        },
+        [&](const K&, std::string_view value) -> Result<KeyState> {
+          Timestamp last_time;
+          if (!encoding::get_i64(value, last_time)) return bad("a key's entry is truncated");
+          KeyState state = fresh_state(last_time);
+          if constexpr (kPerKey) {
+            if (!state.detector.deserialize(value)) return bad("a key's detector bytes are malformed");
+          }
+          if (!state.alarm.deserialize(value)) return bad("a key's alarm filter bytes are malformed");
+          if (!value.empty()) return bad("unexpected bytes after a key's state");
+          return state;
+        }));
     if constexpr (!kPerKey) {
-      task_detector.emplace(detectors_.detector);
-      if (!task_detector->deserialize(in)) return bad("the per-task detector's bytes are malformed");
-    }
-    int64_t count;
-    if (!enc::get_count(in, count)) return bad("truncated before the key count");
-    Map restored;
-    // Every key takes at least one byte: a garbled count cannot reserve much.
-    restored.reserve(static_cast<std::size_t>(std::min<int64_t>(count, static_cast<int64_t>(in.size()))));
-    for (int64_t i = 0; i < count; ++i) {
-      const std::string where = "key " + std::to_string(i) + " of " + std::to_string(count);
-      K key;
-      int64_t last_time;
-      if (!get_key(in, key) || !enc::get_i64(in, last_time)) return bad(where + " is truncated or malformed");
-      KeyState state = fresh_state(last_time);
-      if constexpr (kPerKey) {
-        if (!state.detector.deserialize(in)) return bad(where + ": its detector's bytes are malformed");
-      }
-      if (!state.alarm.deserialize(in)) return bad(where + ": its alarm filter's bytes are malformed");
-      if (!restored.try_emplace(std::move(key), std::move(state)).second) return bad(where + " is a duplicate");
-    }
-    if (!in.empty()) return bad(std::to_string(in.size()) + " unexpected bytes at the end");
-
-    keys_ = std::move(restored);
-    timers_.clear();
-    if constexpr (!kPerKey) detectors_.detector = std::move(*task_detector);
-    // Expiry emits nothing, so the order in which keys of one time expire is
-    // free, and one timer at the expiry is all a key needs.
-    if (options_.ttl_ms > 0) {
-      for (Entry& entry : keys_) schedule(entry, expiry_of(entry.second.last_time));
+      if (task_detector) detectors_.detector = std::move(*task_detector);
     }
     return Status::ok();
   }
@@ -249,19 +222,16 @@ class ScorerOperator {
   std::size_t dimensions() const { return features_.size(); }
 
  private:
-  static constexpr uint8_t kSnapshotVersion = 1;
+  static constexpr uint8_t kFormatVersion = 1;
 
   struct NoDetector {};
   struct KeyState {
     [[no_unique_address]] std::conditional_t<kPerKey, D, NoDetector> detector;
     anomaly::AlarmFilter alarm;
-    Timestamp last_time;              // the latest event time seen for the key
-    Timestamp timer = kMaxTimestamp;  // the pending expiry timer, if any
+    Timestamp last_time;  // the latest event time seen for the key
   };
-  // Not KeyTable: a snapshot must visit every key, which KeyTable does not
-  // offer; its map and its timer scheme (below) are reused as they are.
-  using Map = key_table_detail::Map<K, KeyState>;
-  using Entry = typename Map::value_type;
+  using Table = KeyTable<K, KeyState>;
+  using Entry = typename Table::Entry;
 
   std::size_t prototype_dimensions() const {
     if constexpr (kPerKey) {
@@ -288,16 +258,13 @@ class ScorerOperator {
   }
 
   // The key's entry, made fresh if it is new or its own event shows that it
-  // expired before any watermark did.
+  // expired before any watermark did (its pending timer then fires early and
+  // is set again, as after any later event).
   template <class KeyArg>
   Entry& entry_for(const KeyArg& key, Timestamp t) {
-    auto it = keys_.find(key);
-    if (it == keys_.end()) return *keys_.try_emplace(K(key), fresh_state(t)).first;
-    if (options_.ttl_ms > 0 && t >= expiry_of(it->second.last_time)) {
-      // The old timer goes stale (timer no longer matches) and is skipped.
-      it->second = fresh_state(t);
-    }
-    return *it;
+    Entry& entry = keys_.find_or_add(key, [&] { return fresh_state(t); });
+    if (options_.ttl_ms > 0 && t >= expiry_of(entry.second.state.last_time)) entry.second.state = fresh_state(t);
+    return entry;
   }
 
   // When a key last seen at `last_time` expires; saturates instead of overflowing.
@@ -305,40 +272,12 @@ class ScorerOperator {
     return last_time > kMaxTimestamp - options_.ttl_ms ? kMaxTimestamp : last_time + options_.ttl_ms;
   }
 
-  // KeyTable's scheme: a key's timer only moves earlier; when it fires early
-  // (the key saw later events) it is set again for the real expiry.
-  void schedule(Entry& entry, Timestamp when) {
-    if (when >= entry.second.timer) return;
-    entry.second.timer = when;
-    timers_[when].push_back(entry.first);
-  }
-
-  static void put_key(std::string& out, const K& key) {
-    if constexpr (std::is_same_v<K, std::string>) {
-      agg::encoding::put_string(out, key);
-    } else {
-      agg::encoding::put_u64(out, static_cast<uint64_t>(key));
-    }
-  }
-
-  static bool get_key(std::string_view& in, K& key) {
-    if constexpr (std::is_same_v<K, std::string>) {
-      return agg::encoding::get_string(in, key);
-    } else {
-      uint64_t bits;
-      if (!agg::encoding::get_u64(in, bits)) return false;
-      key = static_cast<K>(bits);
-      return static_cast<uint64_t>(key) == bits;  // out of K's range: garbled
-    }
-  }
-
   KeyFn key_of_;
   FeatureFn features_of_;
   Detectors detectors_;  // per_key: the factory; per_task: the task's detector
   ScorerOptions options_;
   std::vector<double> features_;  // reused for every event
-  Map keys_;
-  std::map<Timestamp, std::vector<K>> timers_;  // expiry time -> keys, some stale
+  Table keys_;
   std::string key_bytes_;
 };
 

@@ -1,8 +1,10 @@
-// Keys of keyed operators: how a key is held in state and how it is written
-// as a record key.
+// Keys of keyed operators: how a key is held in state, how it is written as a
+// record key, and how it is written into a checkpoint entry's key.
 #pragma once
 
 #include <charconv>
+#include <climits>
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -39,6 +41,43 @@ void append_key_bytes(const K& key, std::string& out) {
     out.append(buffer, end);
   } else {
     out.append(std::string_view(key));
+  }
+}
+
+// Keys that can be checkpointed: strings and integers.
+template <class K>
+concept StateKey = std::is_same_v<K, std::string> || (std::is_integral_v<K> && !std::is_same_v<K, bool>);
+
+// The bytes a key is written with in a checkpoint entry's key: strings as
+// they are, integers big-endian with the sign bit flipped, so that the
+// backend's byte order is the keys' order and does not depend on the host.
+template <StateKey K>
+void append_state_key(const K& key, std::string& out) {
+  if constexpr (std::is_integral_v<K>) {
+    using U = std::make_unsigned_t<K>;
+    U bits = static_cast<U>(key);
+    if constexpr (std::is_signed_v<K>) bits ^= U(1) << (sizeof(K) * CHAR_BIT - 1);
+    for (std::size_t i = sizeof(K); i-- > 0;) out.push_back(static_cast<char>(bits >> (i * CHAR_BIT)));
+  } else {
+    out.append(key);
+  }
+}
+
+// The key append_state_key() wrote as `bytes` (all of them); false if they
+// cannot be one (an integer's bytes of the wrong length).
+template <StateKey K>
+bool parse_state_key(std::string_view bytes, K& key) {
+  if constexpr (std::is_integral_v<K>) {
+    using U = std::make_unsigned_t<K>;
+    if (bytes.size() != sizeof(K)) return false;
+    U bits = 0;
+    for (char c : bytes) bits = static_cast<U>((bits << CHAR_BIT) | static_cast<unsigned char>(c));
+    if constexpr (std::is_signed_v<K>) bits ^= U(1) << (sizeof(K) * CHAR_BIT - 1);
+    key = static_cast<K>(bits);
+    return true;
+  } else {
+    key.assign(bytes.data(), bytes.size());
+    return true;
   }
 }
 

@@ -7,6 +7,10 @@
 // TTL is in event time, so a replay expires state exactly where the live run
 // did (it needs event_time() earlier in the pipeline; without a watermark,
 // state never expires).
+//
+// Checkpoints (runtime/state.h, layout in key_table.h): one entry per key,
+// its latest event time and its accumulator (the aggregate must be a
+// SerializableAggregate); the meta entry holds only the format version.
 #pragma once
 
 #include <chrono>
@@ -17,7 +21,10 @@
 #include "operators/aggregate/aggregate.h"
 #include "operators/keyed/key.h"
 #include "operators/keyed/key_table.h"
+#include "runtime/encoding.h"
 #include "runtime/record.h"
+#include "runtime/state.h"
+#include "runtime/status.h"
 
 namespace kappa {
 
@@ -79,9 +86,45 @@ class KeyedAggregateOperator {
     });
   }
 
+  void checkpoint(StateWriter& out) {
+    static_assert(SerializableAggregate<Agg>, "checkpoint(): the aggregate must serialize its accumulators "
+                                              "(SerializableAggregate in operators/aggregate/aggregate.h)");
+    std::string meta;
+    encoding::put_u8(meta, kFormatVersion);
+    keys_.checkpoint(out, meta, [&](const K&, const KeyState& state, std::string& value) {
+      encoding::put_i64(value, state.last_time);
+      agg_.serialize(state.acc, value);
+    });
+  }
+
+  [[nodiscard]] Status restore(StateReader& in) {
+    static_assert(SerializableAggregate<Agg>, "restore(): the aggregate must serialize its accumulators "
+                                              "(SerializableAggregate in operators/aggregate/aggregate.h)");
+    auto bad = [](const char* what) { return Status::corruption(std::string("keyed aggregate state: ") + what); };
+    return keys_.restore(
+        in,
+        [&](std::string_view meta) {
+          uint8_t version;
+          if (!encoding::get_u8(meta, version) || version != kFormatVersion || !meta.empty()) {
+            return bad("unknown meta entry (another format version?)");
+          }
+          return Status::ok();
+        },
+        [&](const K&, std::string_view value) -> Result<KeyState> {
+          KeyState state;
+          state.started = true;
+          if (!encoding::get_i64(value, state.last_time) || !agg_.deserialize(value, state.acc) || !value.empty()) {
+            return bad("a key's entry does not decode");
+          }
+          return state;
+        });
+  }
+
   std::size_t key_count() const { return keys_.size(); }
 
  private:
+  static constexpr uint8_t kFormatVersion = 1;
+
   struct KeyState {
     Acc acc{};
     bool started = false;

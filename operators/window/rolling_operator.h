@@ -18,6 +18,13 @@
 // aggregated), so a two-stack sliding aggregator keeps it: every event is
 // added once and merged O(1) times amortized, and a result costs one merge,
 // however many events the window holds (30 days of a card's transactions).
+//
+// Checkpoints (runtime/state.h, layout in key_table.h): one entry per key,
+// its kept events (time, input sequence, value: state_value.h says which
+// value types can be written) and the positions of its emitted events and
+// sliding window; the window's two stacks are rebuilt from the events on
+// restore with the same additions and merges, so their accumulators are
+// identical. The meta entry holds the watermark and the input sequence.
 #pragma once
 
 #include <algorithm>
@@ -32,9 +39,13 @@
 
 #include "operators/aggregate/aggregate.h"
 #include "operators/keyed/key_table.h"
+#include "operators/keyed/state_value.h"
 #include "operators/window/window_result.h"
+#include "runtime/encoding.h"
 #include "runtime/record.h"
 #include "runtime/stage_context.h"
+#include "runtime/state.h"
+#include "runtime/status.h"
 
 namespace kappa {
 
@@ -85,9 +96,52 @@ class RollingOperator {
     keys_.run_timers(watermark_, [&](typename Table::Entry& entry) { service(entry, emit); });
   }
 
+  void checkpoint(StateWriter& out) {
+    static_assert(StateValue<T>, "checkpoint(): a rolling window keeps the stream's values in state, so they must be "
+                                 "trivially copyable, a std::string or a Protobuf message; map them to one first");
+    std::string meta;
+    encoding::put_u8(meta, kFormatVersion);
+    encoding::put_i64(meta, watermark_);
+    encoding::put_varint(meta, next_sequence_);
+    keys_.checkpoint(out, meta, [&](const K&, const KeyState& state, std::string& value) {
+      encoding::put_count(value, static_cast<int64_t>(state.events.size()));
+      for (const Entry& e : state.events) {
+        encoding::put_i64(value, e.time);
+        encoding::put_varint(value, e.sequence);
+        put_state_value(value, e.value);
+      }
+      for (std::size_t index : {state.emitted, state.window.begin, state.window.back_begin, state.window.end}) {
+        encoding::put_count(value, static_cast<int64_t>(index));
+      }
+    });
+  }
+
+  [[nodiscard]] Status restore(StateReader& in) {
+    static_assert(StateValue<T>, "restore(): a rolling window keeps the stream's values in state, so they must be "
+                                 "trivially copyable, a std::string or a Protobuf message; map them to one first");
+    Timestamp watermark = kMinTimestamp;
+    uint64_t next_sequence = 0;
+    KAPPA_RETURN_IF_ERROR(keys_.restore(
+        in,
+        [&](std::string_view meta) {
+          uint8_t version;
+          if (!encoding::get_u8(meta, version) || version != kFormatVersion || !encoding::get_i64(meta, watermark) ||
+              !encoding::get_varint(meta, next_sequence) || !meta.empty()) {
+            return bad_state("the meta entry does not decode (another format version?)");
+          }
+          return Status::ok();
+        },
+        [&](const K&, std::string_view value) { return read_key_state(value); }));
+    watermark_ = watermark;
+    next_sequence_ = next_sequence;
+    return Status::ok();
+  }
+
   std::size_t key_count() const { return keys_.size(); }
 
  private:
+  static constexpr uint8_t kFormatVersion = 1;
+
   struct Entry {
     Timestamp time;
     uint64_t sequence;
@@ -121,19 +175,61 @@ class RollingOperator {
 
   void pop(KeyState& state) {
     SlidingWindow& w = state.window;
-    if (w.front.empty()) {
-      // Suffix aggregates of the back part, newest first, so the oldest is on top.
-      for (std::size_t k = w.end; k-- > w.back_begin;) {
-        Acc suffix = agg_.init();
-        agg_.add(suffix, state.events[k].value, state.events[k].time);
-        if (!w.front.empty()) agg_.merge(suffix, w.front.back());  // suffix is the earlier side
-        w.front.push_back(std::move(suffix));
-      }
-      w.back = agg_.init();
-      w.back_begin = w.end;
-    }
+    if (w.front.empty()) flip(state);
     w.front.pop_back();
     ++w.begin;
+  }
+
+  // Moves the back part onto the front stack as suffix aggregates, newest
+  // first, so the oldest is on top. REQUIRES: the front stack is empty.
+  void flip(KeyState& state) {
+    SlidingWindow& w = state.window;
+    for (std::size_t k = w.end; k-- > w.back_begin;) {
+      Acc suffix = agg_.init();
+      agg_.add(suffix, state.events[k].value, state.events[k].time);
+      if (!w.front.empty()) agg_.merge(suffix, w.front.back());  // suffix is the earlier side
+      w.front.push_back(std::move(suffix));
+    }
+    w.back = agg_.init();
+    w.back_begin = w.end;
+  }
+
+  static Status bad_state(const char* what) { return Status::corruption(std::string("rolling window state: ") + what); }
+
+  // A key's state from its entry (see checkpoint()). A front stack entry
+  // depends only on the events from it to back_begin, so flipping just
+  // [begin, back_begin) repeats the additions and merges that made it.
+  Result<KeyState> read_key_state(std::string_view value) {
+    KeyState state;
+    int64_t count;
+    if (!encoding::get_count(value, count) || count == 0) return bad_state("a key's entry has no events");
+    // No reserve(count): a garbled count runs out of bytes instead of allocating.
+    for (int64_t i = 0; i < count; ++i) {
+      Entry e{0, 0, T{}};
+      if (!encoding::get_i64(value, e.time) || !encoding::get_varint(value, e.sequence) ||
+          !get_state_value(value, e.value)) {
+        return bad_state("a key's event does not decode");
+      }
+      if (!state.events.empty() && state.events.back().time > e.time) return bad_state("a key's events are unsorted");
+      state.events.push_back(std::move(e));
+    }
+    int64_t emitted, begin, back_begin, end;
+    if (!encoding::get_count(value, emitted) || !encoding::get_count(value, begin) ||
+        !encoding::get_count(value, back_begin) || !encoding::get_count(value, end) || !value.empty()) {
+      return bad_state("a key's positions do not decode");
+    }
+    if (emitted > count || begin > back_begin || back_begin > end || end > count) {
+      return bad_state("a key's positions are out of order or range");
+    }
+    state.emitted = static_cast<std::size_t>(emitted);
+    SlidingWindow& w = state.window;
+    w.begin = w.back_begin = w.end = static_cast<std::size_t>(begin);
+    w.back = agg_.init();
+    state.started = true;
+    while (w.end < static_cast<std::size_t>(back_begin)) push(state);
+    flip(state);
+    while (w.end < static_cast<std::size_t>(end)) push(state);
+    return state;
   }
 
   // The aggregate over the window of events[i]: (t - delay - size, t - delay],

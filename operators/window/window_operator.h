@@ -14,6 +14,14 @@
 // counts in it; in updates mode it also emits after every event before that.
 // Slices are dropped once every window containing them is past its lateness,
 // and a key with no slices left is forgotten.
+//
+// Checkpoints (runtime/state.h, layout in key_table.h): one entry per key,
+// its whole state: the windows fired so far (fired_through) and its slices,
+// start and accumulator each (the aggregate must be a SerializableAggregate).
+// Per key rather than per slice: an event changes one slice of one key, but
+// a key holds only the slices of (size + allowed lateness), and the fired
+// windows are per key. The meta entry holds the watermark and the first open
+// window end. The emit mode and lateness are configuration, not state.
 #pragma once
 
 #include <algorithm>
@@ -32,8 +40,11 @@
 #include "operators/keyed/key_table.h"
 #include "operators/window/slice_assigner.h"
 #include "operators/window/window_result.h"
+#include "runtime/encoding.h"
 #include "runtime/record.h"
 #include "runtime/stage_context.h"
+#include "runtime/state.h"
+#include "runtime/status.h"
 
 namespace kappa {
 
@@ -105,10 +116,71 @@ class WindowOperator {
     keys_.run_timers(watermark_, [&](typename Table::Entry& entry) { service(entry, emit); });
   }
 
+  void checkpoint(StateWriter& out) {
+    static_assert(SerializableAggregate<Agg>, "checkpoint(): the aggregate must serialize its accumulators "
+                                              "(SerializableAggregate in operators/aggregate/aggregate.h)");
+    std::string meta;
+    encoding::put_u8(meta, kFormatVersion);
+    encoding::put_i64(meta, watermark_);
+    encoding::put_i64(meta, open_end_);
+    keys_.checkpoint(out, meta, [&](const K&, const KeyState& state, std::string& value) {
+      encoding::put_i64(value, state.fired_through);
+      encoding::put_count(value, static_cast<int64_t>(state.slices.size()));
+      for (const Slice& slice : state.slices) {
+        encoding::put_i64(value, slice.start);
+        agg_.serialize(slice.acc, value);
+      }
+    });
+  }
+
+  [[nodiscard]] Status restore(StateReader& in) {
+    static_assert(SerializableAggregate<Agg>, "restore(): the aggregate must serialize its accumulators "
+                                              "(SerializableAggregate in operators/aggregate/aggregate.h)");
+    auto bad = [](const char* what) { return Status::corruption(std::string("window state: ") + what); };
+    Timestamp watermark = kMinTimestamp;
+    Timestamp open_end = kMinTimestamp;
+    KAPPA_RETURN_IF_ERROR(keys_.restore(
+        in,
+        [&](std::string_view meta) {
+          uint8_t version;
+          if (!encoding::get_u8(meta, version) || version != kFormatVersion || !encoding::get_i64(meta, watermark) ||
+              !encoding::get_i64(meta, open_end) || !meta.empty()) {
+            return bad("the meta entry does not decode (another format version?)");
+          }
+          return Status::ok();
+        },
+        [&](const K&, std::string_view value) -> Result<KeyState> {
+          KeyState state;
+          int64_t count;
+          if (!encoding::get_i64(value, state.fired_through) || !encoding::get_count(value, count) || count == 0) {
+            return bad("a key's entry does not decode");
+          }
+          // No reserve(count): a garbled count runs out of bytes instead of allocating.
+          for (int64_t i = 0; i < count; ++i) {
+            Slice slice{0, agg_.init()};
+            if (!encoding::get_i64(value, slice.start) || !agg_.deserialize(value, slice.acc)) {
+              return bad("a key's slice does not decode");
+            }
+            if (assigner_.slice_start(slice.start) != slice.start ||
+                (!state.slices.empty() && state.slices.back().start >= slice.start)) {
+              return bad("a key's slices are not sorted slice starts");
+            }
+            state.slices.push_back(std::move(slice));
+          }
+          if (!value.empty()) return bad("a key's entry has bytes after its slices");
+          return state;
+        }));
+    watermark_ = watermark;
+    open_end_ = open_end;
+    return Status::ok();
+  }
+
   // Keys with state, for tests and metrics.
   std::size_t key_count() const { return keys_.size(); }
 
  private:
+  static constexpr uint8_t kFormatVersion = 1;
+
   struct Slice {
     Timestamp start;
     Acc acc;

@@ -4,9 +4,13 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <chrono>
 #include <string>
 #include <type_traits>
 #include <vector>
+
+#include "runtime/encoding.h"
+#include "tests/support/memory_state.h"
 
 namespace kappa {
 namespace {
@@ -261,6 +265,143 @@ TEST(PipelineTest, MoveOnlyValuesFlowThroughMap) {
   inputs.push_back(std::make_unique<int>(0));
   inputs.push_back(std::make_unique<int>(5));
   EXPECT_THAT(values(run(p, std::move(inputs))), ElementsAre(6));
+}
+
+// A stateful stage for the checkpoint tests: emits each value plus the sum
+// of the values before it. Its state is that sum, one entry.
+struct RunningSumStage {
+  using input_type = int;
+  using output_type = int;
+  int sum = 0;
+  Status fail_restore;     // returned by restore() instead of reading, unless OK
+  int* restores = nullptr;  // counts restore() calls
+
+  template <class Emit>
+  void process(Element<int>&& e, Emit& emit) {
+    const int value = e.value;
+    e.value += sum;
+    sum += value;
+    emit(std::move(e));
+  }
+  void checkpoint(StateWriter& out) { out.put("sum", std::to_string(sum)); }
+  Status restore(StateReader& in) {
+    if (restores != nullptr) ++*restores;
+    KAPPA_RETURN_IF_ERROR(fail_restore);
+    return in.scan([&](std::string_view key, std::string_view value) {
+      if (key != "sum") return Status::corruption("unexpected entry");
+      sum = std::stoi(std::string(value));
+      return Status::ok();
+    });
+  }
+};
+struct RunningSum {
+  Status fail_restore;
+  int* restores = nullptr;
+  template <class T>
+  RunningSumStage make_stage() const {
+    return {0, fail_restore, restores};
+  }
+};
+
+// Records the watermarks that reach it; no state.
+struct WatermarkRecorderStage {
+  using input_type = int;
+  using output_type = int;
+  std::vector<Timestamp>* seen;
+  template <class Emit>
+  void process(Element<int>&& e, Emit& emit) {
+    emit(std::move(e));
+  }
+  template <class Emit>
+  void on_watermark(Timestamp t, Emit&) {
+    seen->push_back(t);
+  }
+};
+struct WatermarkRecorder {
+  std::vector<Timestamp>* seen;
+  template <class T>
+  WatermarkRecorderStage make_stage() const {
+    return {seen};
+  }
+};
+
+std::vector<int> push_all(auto& pipeline, const std::vector<int>& inputs) {
+  std::vector<int> out;
+  auto sink = [&](Element<int>&& e) { out.push_back(e.value); };
+  for (int x : inputs) pipeline.push(Element<int>{x, {}}, sink);
+  return out;
+}
+
+TEST(PipelineTest, CheckpointAndRestoreReachEveryStatefulStageByItsPosition) {
+  std::vector<Timestamp> watermarks;
+  const auto prototype = pipeline<int>()
+                             .map([](int x) { return x; })
+                             .event_time([](const int& x) { return Timestamp{x}; }, std::chrono::milliseconds(5))
+                             .then(RunningSum{})
+                             .filter([](const int&) { return true; })
+                             .then(WatermarkRecorder{&watermarks});
+  auto running = prototype;
+  EXPECT_THAT(push_all(running, {10, 20, 30}), ElementsAre(10, 30, 60));
+  testing::MemoryState state;
+  running.checkpoint(state);
+  std::vector<std::size_t> stateful;
+  for (const auto& [index, stage] : state.stages()) stateful.push_back(index);
+  EXPECT_THAT(stateful, ElementsAre(1, 2));  // event_time and the running sum
+  EXPECT_EQ(state.stage(2).entries.at("sum"), "60");
+
+  auto restored = prototype;
+  ASSERT_TRUE(restored.restore(state).is_ok());
+  watermarks.clear();
+  // 26 - 5 is behind the restored watermark, 25: only 40 moves it.
+  EXPECT_THAT(push_all(restored, {26, 40}), ElementsAre(86, 126));
+  const std::vector<Timestamp> after_restore = watermarks;
+  watermarks.clear();
+  EXPECT_THAT(push_all(running, {26, 40}), ElementsAre(86, 126));
+  EXPECT_EQ(after_restore, watermarks);
+  EXPECT_THAT(watermarks, ElementsAre(35));
+}
+
+TEST(PipelineTest, RestoreStopsAtTheFirstStageThatFails) {
+  int first = 0;
+  int second = 0;
+  auto p = pipeline<int>()
+               .then(RunningSum{Status::corruption("first"), &first})
+               .then(RunningSum{Status::corruption("second"), &second});
+  testing::MemoryState state;
+  const Status status = p.restore(state);
+  EXPECT_EQ(status.code(), StatusCode::kCorruption);
+  EXPECT_EQ(status.message(), "first");
+  EXPECT_EQ(first, 1);
+  EXPECT_EQ(second, 0);
+
+  auto q = pipeline<int>().then(RunningSum{Status::ok(), &first}).then(RunningSum{Status::corruption("second"), &second});
+  EXPECT_EQ(q.restore(state).message(), "second");
+  EXPECT_EQ(second, 1);
+}
+
+TEST(PipelineTest, EventTimeStateIsOneWatermarkEntryAndAnythingElseIsRejected) {
+  auto p = pipeline<int>().event_time([](const int& x) { return Timestamp{x}; }, std::chrono::milliseconds(5));
+  push_all(p, {100, 90});
+  testing::MemoryState state;
+  p.checkpoint(state);
+  const auto& entries = state.stage(0).entries;
+  ASSERT_EQ(entries.size(), 1u);
+  std::string_view value = entries.begin()->second;
+  Timestamp watermark = 0;
+  ASSERT_TRUE(encoding::get_i64(value, watermark));
+  EXPECT_EQ(watermark, 95);
+
+  const auto fresh = pipeline<int>().event_time([](const int& x) { return Timestamp{x}; }, std::chrono::milliseconds(5));
+  auto restore_with = [&](auto spoil) {
+    testing::MemoryState copy = state;
+    spoil(copy.stage(0).entries);
+    auto q = fresh;
+    return q.restore(copy).code();
+  };
+  EXPECT_EQ(restore_with([](auto&) {}), StatusCode::kOk);
+  EXPECT_EQ(restore_with([](auto& m) { m.begin()->second.pop_back(); }), StatusCode::kCorruption);
+  EXPECT_EQ(restore_with([](auto& m) { m.begin()->second += "x"; }), StatusCode::kCorruption);
+  EXPECT_EQ(restore_with([](auto& m) { m["other"] = "x"; }), StatusCode::kCorruption);
 }
 
 }  // namespace

@@ -16,6 +16,8 @@
 
 #include "operators/aggregate/encoding.h"
 #include "runtime/pipeline.h"
+#include "tests/support/memory_state.h"
+#include "tests/support/restore_run.h"
 
 namespace kappa::fraud {
 namespace {
@@ -105,7 +107,7 @@ std::vector<Output> run(const std::vector<jobs::Transaction>& transactions, int6
 }
 
 // Every feature equal to the bit, named when one differs.
-testing::AssertionResult same_features(const CardFeatures& actual, const CardFeatures& expected) {
+::testing::AssertionResult same_features(const CardFeatures& actual, const CardFeatures& expected) {
   const auto a = feature_values(actual);
   const auto e = feature_values(expected);
   std::string differences;
@@ -115,8 +117,8 @@ testing::AssertionResult same_features(const CardFeatures& actual, const CardFea
     std::snprintf(line, sizeof line, " %s: %.17g, expected %.17g;", std::string(kFeatureNames[i]).c_str(), a[i], e[i]);
     differences += line;
   }
-  if (differences.empty()) return testing::AssertionSuccess();
-  return testing::AssertionFailure() << differences;
+  if (differences.empty()) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << differences;
 }
 
 // ---- Hand-checked examples -------------------------------------------------
@@ -285,7 +287,7 @@ TEST(CardFeaturesTest, FeatureNamesAndValuesMatchTheProtobufFields) {
   std::vector<double> values;
   to_vector(f, values);
   ASSERT_EQ(values.size(), kFeatureCount);
-  EXPECT_THAT(values, testing::ElementsAre(1, 2, 3, 4.5, 5.5, 6.5, 7.5, 8.5, 9.5, 10, 11.5, 12.5, 13.5));
+  EXPECT_THAT(values, ::testing::ElementsAre(1, 2, 3, 4.5, 5.5, 6.5, 7.5, 8.5, 9.5, 10, 11.5, 12.5, 13.5));
   for (std::size_t i = 0; i < kFeatureCount; ++i) {
     const auto* field = descriptor->FindFieldByName(std::string(kFeatureNames[i]));
     ASSERT_NE(field, nullptr) << kFeatureNames[i];
@@ -480,19 +482,20 @@ TEST(CardFeaturesTest, RestoredMidStreamGivesIdenticalResults) {
     const auto arrivals = random_stream(seed, out_of_orderness, 2000);
     const auto uninterrupted = run(arrivals, out_of_orderness);
 
-    // Checkpoint and restore into a fresh operator at several points, the middle among them.
+    // Checkpoint at several points into one state, so most checkpoints write
+    // only what changed, and go on in a fresh operator restored from it.
     CardFeaturesOperator op;
     LateCounter late;
     op.bind(late);
     Feeder feeder(out_of_orderness);
+    testing::MemoryState state;
     std::vector<Output> out;
     for (std::size_t i = 0; i < arrivals.size(); ++i) {
       if (i == arrivals.size() / 2 || i % 331 == 0) {
-        std::string bytes;
-        op.snapshot(bytes);
+        op.checkpoint(state.writer(0));
         CardFeaturesOperator restored;
         restored.bind(late);
-        ASSERT_TRUE(restored.restore(bytes).is_ok()) << "seed " << seed << " at " << i;
+        ASSERT_TRUE(restored.restore(state.reader(0)).is_ok()) << "seed " << seed << " at " << i;
         EXPECT_EQ(restored.card_count(), op.card_count());
         EXPECT_EQ(restored.merchant_count(), op.merchant_count());
         op = std::move(restored);
@@ -507,59 +510,82 @@ TEST(CardFeaturesTest, RestoredMidStreamGivesIdenticalResults) {
   }
 }
 
-TEST(CardFeaturesTest, RestoreRejectsTruncatedOrMalformedBytesAndKeepsItsState) {
+TEST(CardFeaturesTest, CheckpointsWriteOnlyTheCardsThatChanged) {
+  CardFeaturesOperator op;
+  Feeder feeder(kMinute);
+  std::vector<Output> out;
+  for (int c = 0; c < 100; ++c) feeder.push(op, transaction("c" + std::to_string(c), kStart + c, 10), out);
+  testing::MemoryState state;
+  op.checkpoint(state.writer(0));
+  EXPECT_EQ(state.stage(0).take_counts().puts, 101u);  // every card and the meta entry
+
+  for (int c : {3, 5, 5, 99}) feeder.push(op, transaction("c" + std::to_string(c), kStart + kSecond, 10), out);
+  op.checkpoint(state.writer(0));
+  testing::WriteCounts counts = state.stage(0).take_counts();
+  EXPECT_EQ(counts.puts, 3u + 1);
+  EXPECT_EQ(counts.removes, 0u);
+
+  // 30 days on, every card but the newest one's is forgotten.
+  feeder.push(op, transaction("new", kStart + kThirtyDays + 2 * kMinute, 10), out);
+  op.checkpoint(state.writer(0));
+  counts = state.stage(0).take_counts();
+  EXPECT_EQ(counts.puts, 1u + 1);
+  EXPECT_EQ(counts.removes, 100u);
+  EXPECT_EQ(state.stage(0).entries.size(), 2u);
+}
+
+TEST(CardFeaturesTest, RestoreRejectsSpoiltStateAndKeepsItsOwn) {
   const auto arrivals = random_stream(3, 30 * kSecond, 60);
   CardFeaturesOperator op;
   Feeder feeder(30 * kSecond);
   std::vector<Output> out;
   for (std::size_t i = 0; i < 40; ++i) feeder.push(op, arrivals[i], out);
-  std::string bytes;
-  op.snapshot(bytes);
+  testing::MemoryState state;
+  op.checkpoint(state.writer(0));
 
-  CardFeaturesOperator other;
-  for (std::size_t size = 0; size < bytes.size(); ++size) {
-    const Status status = other.restore(std::string_view(bytes).substr(0, size));
-    ASSERT_FALSE(status.is_ok()) << "a prefix of " << size << " of " << bytes.size() << " bytes";
-    EXPECT_EQ(status.code(), StatusCode::kCorruption);
-  }
-  EXPECT_FALSE(other.restore(bytes + '\0').is_ok());  // trailing bytes
-  std::string wrong_version = bytes;
-  wrong_version[0] = 2;
-  EXPECT_FALSE(other.restore(wrong_version).is_ok());
-  // Two transactions of a card swapped in time: bytes no snapshot writes.
+  // Random corruption may decode or not, but never crashes, even going on.
+  const auto accepted = testing::restore_spoilt(
+      state, 0,
+      [&](testing::MemoryState& spoilt) {
+        CardFeaturesOperator scratch;
+        const Status status = scratch.restore(spoilt.reader(0));
+        std::vector<Output> ignored;
+        Feeder scratch_feeder(30 * kSecond);
+        for (std::size_t i = 40; i < 45; ++i) scratch_feeder.push(scratch, arrivals[i], ignored);
+        return status;
+      },
+      2000);
+  EXPECT_EQ(accepted.truncated, 0);
+  EXPECT_EQ(accepted.extended, 0);
+  EXPECT_EQ(accepted.retagged, 0);
+
+  // Two transactions of a card swapped in time: an entry no checkpoint writes.
   {
     using namespace agg::encoding;
-    std::string unordered;
-    put_u8(unordered, 1);
-    put_i64(unordered, kMinTimestamp);
-    put_count(unordered, 1);
-    put_string(unordered, "c");
-    put_count(unordered, 2);
+    testing::MemoryState unordered = state;
+    std::string value;
+    put_i64(value, kMaxTimestamp);  // no timer
+    put_varint(value, 0);
+    put_count(value, 2);
     for (Timestamp time : {kStart + 1, kStart}) {
-      put_i64(unordered, time);
-      put_i64(unordered, 100);
-      put_double(unordered, 0);
-      put_double(unordered, 0);
-      put_string(unordered, "m");
+      put_i64(value, time);
+      put_i64(value, 100);
+      put_double(value, 0);
+      put_double(value, 0);
+      put_string(value, "m");
     }
-    EXPECT_FALSE(other.restore(unordered).is_ok());
-  }
-  // Random corruption may decode or not, but never crashes.
-  std::mt19937_64 rng(5);
-  for (int trial = 0; trial < 2000; ++trial) {
-    std::string garbled = bytes;
-    for (int flips = 0; flips < 3; ++flips) garbled[rng() % garbled.size()] ^= static_cast<char>(1 + rng() % 255);
-    CardFeaturesOperator scratch;
-    (void)scratch.restore(garbled);
-    std::vector<Output> ignored;
-    Feeder scratch_feeder(30 * kSecond);
-    for (std::size_t i = 40; i < 45; ++i) scratch_feeder.push(scratch, arrivals[i], ignored);
+    unordered.stage(0).entries[std::string(1, '\1') + "c"] = value;
+    CardFeaturesOperator other;
+    EXPECT_EQ(other.restore(unordered.reader(0)).code(), StatusCode::kCorruption);
   }
 
-  // A failed restore left `other` empty, as it was; op goes on as if never snapshotted.
+  // A failed restore changes nothing; a good one goes on as if never stopped.
+  CardFeaturesOperator other;
+  testing::MemoryState spoilt = state;
+  spoilt.stage(0).entries.rbegin()->second.pop_back();
+  EXPECT_FALSE(other.restore(spoilt.reader(0)).is_ok());
   EXPECT_EQ(other.card_count(), 0u);
-  ASSERT_TRUE(other.restore(bytes).is_ok());
-  EXPECT_FALSE(other.restore(bytes.substr(0, bytes.size() / 2)).is_ok());
+  ASSERT_TRUE(other.restore(state.reader(0)).is_ok());
   Feeder other_feeder = feeder;
   std::vector<Output> rest, other_rest;
   for (std::size_t i = 40; i < arrivals.size(); ++i) {

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <numbers>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -18,6 +19,8 @@
 #include "operators/anomaly/random.h"
 #include "operators/keyed/key_by.h"
 #include "runtime/pipeline.h"
+#include "tests/support/memory_state.h"
+#include "tests/support/restore_run.h"
 
 namespace kappa {
 namespace {
@@ -333,36 +336,36 @@ struct StreamRun {
 };
 
 // Runs the stream with a watermark 2 s behind the largest time after each
-// event; at each cut point, snapshots the operator and carries on in a fresh
-// one restored from the bytes (none when `cuts` is empty).
+// event. Before each event in `checkpoints` the operator is checkpointed
+// into one MemoryState (so later checkpoints write only changes) and, when
+// `restore` is set, replaced by a fresh one restored from it.
 template <class MakeOp>
-StreamRun run_with_restores(const MakeOp& make_op, const std::vector<Txn>& txns, const std::vector<std::size_t>& cuts) {
-  auto op = make_op();
+StreamRun run_with_restores(const MakeOp& make_op, const std::vector<Txn>& txns,
+                            const std::vector<std::size_t>& checkpoints, bool restore = true) {
+  std::optional<decltype(make_op())> op(make_op());
+  testing::MemoryState state;
   StreamRun run;
   std::vector<Row>& rows = run.rows;
   Timestamp max_time = kMinTimestamp;
-  std::size_t next_cut = 0;
+  std::size_t next_checkpoint = 0;
   for (std::size_t i = 0; i < txns.size(); ++i) {
-    if (next_cut < cuts.size() && cuts[next_cut] == i) {
-      ++next_cut;
-      std::string bytes;
-      op.snapshot(bytes);
-      auto restored = make_op();
-      const Status status = restored.restore(bytes);
-      EXPECT_TRUE(status.is_ok()) << status.to_string();
-      std::string again;
-      restored.snapshot(again);
-      EXPECT_EQ(again, bytes) << "at " << i;
-      op = std::move(restored);
+    if (next_checkpoint < checkpoints.size() && checkpoints[next_checkpoint] == i) {
+      ++next_checkpoint;
+      op->checkpoint(state.writer(0));
+      if (restore) {
+        op.emplace(make_op());
+        const Status status = op->restore(state.reader(0));
+        EXPECT_TRUE(status.is_ok()) << status.to_string();
+      }
     }
-    push(op, txns[i], rows);
+    push(*op, txns[i], rows);
     if (txns[i].time > max_time) {
       max_time = txns[i].time;
-      watermark(op, max_time - 2000, rows);
+      watermark(*op, max_time - 2000, rows);
     }
-    run.key_counts.push_back(op.key_count());
+    run.key_counts.push_back(op->key_count());
   }
-  watermark(op, kMaxTimestamp, rows);
+  watermark(*op, kMaxTimestamp, rows);
   return run;
 }
 
@@ -383,6 +386,7 @@ TEST(ScorerOperatorTest, RestoredPerKeyScorerContinuesIdentically) {
   EXPECT_GT(alarms, 10);
   EXPECT_EQ(run_with_restores(make_op, txns, {1500}), straight);
   EXPECT_EQ(run_with_restores(make_op, txns, {0, 1, 7, 400, 1999, 2999}), straight);
+  EXPECT_EQ(run_with_restores(make_op, txns, {0, 1, 7, 400, 1999, 2999}, /*restore=*/false), straight);
 }
 
 TEST(ScorerOperatorTest, RestoredPerTaskScorerContinuesIdentically) {
@@ -404,7 +408,26 @@ TEST(ScorerOperatorTest, RestoredPerTaskScorerContinuesIdentically) {
   EXPECT_EQ(run_with_restores(make_op, txns, {3, 49, 50, 51, 1000, 2500}), straight);
 }
 
-TEST(ScorerOperatorTest, IntegerKeysRoundTrip) {
+TEST(ScorerOperatorTest, CheckpointsWriteOnlyTheKeysThatChanged) {
+  auto op = key_by(card_of).score(amount_of, zscore_per_key()).ttl(1h).make_stage<Txn>();
+  std::vector<Row> rows;
+  for (int k = 0; k < 50; ++k) push(op, {"c" + std::to_string(k), k, 10, 12}, rows);
+  testing::MemoryState state;
+  op.checkpoint(state.writer(0));
+  EXPECT_EQ(state.stage(0).take_counts().puts, 51u);  // every key and the meta entry
+  for (int k : {4, 8, 8, 15}) push(op, {"c" + std::to_string(k), 100, 10, 12}, rows);
+  op.checkpoint(state.writer(0));
+  const testing::WriteCounts counts = state.stage(0).take_counts();
+  EXPECT_EQ(counts.puts, 3u + 1);
+  EXPECT_EQ(counts.removes, 0u);
+  // The TTL: every key but the three goes.
+  watermark(op, 3'600'050, rows);
+  op.checkpoint(state.writer(0));
+  EXPECT_EQ(state.stage(0).take_counts().removes, 47u);
+  EXPECT_EQ(state.stage(0).entries.size(), 4u);
+}
+
+TEST(ScorerOperatorTest, IntegerKeysAreWrittenInKeyOrder) {
   struct Reading {
     int32_t sensor;
     double value;
@@ -419,56 +442,42 @@ TEST(ScorerOperatorTest, IntegerKeysRoundTrip) {
     void operator()(Element<Scored<Reading>>&&) const {}
   } discard;
   for (int i = 0; i < 30; ++i) op.process(Element<Reading>{{i % 3 - 1, 1.0 * i}, {}}, discard);
-  std::string bytes;
-  op.snapshot(bytes);
+  testing::MemoryState state;
+  op.checkpoint(state.writer(0));
+  std::vector<std::string> keys;
+  for (const auto& [key, value] : state.stage(0).entries) keys.push_back(key);
+  using namespace std::string_literals;
+  EXPECT_THAT(keys, ::testing::ElementsAre("\0"s, "\1\x7f\xff\xff\xff"s, "\1\x80\0\0\0"s, "\1\x80\0\0\1"s));
   auto restored = make_op();
-  ASSERT_TRUE(restored.restore(bytes).is_ok());
+  ASSERT_TRUE(restored.restore(state.reader(0)).is_ok());
   EXPECT_EQ(restored.key_count(), 3u);
-  std::string again;
-  restored.snapshot(again);
-  EXPECT_EQ(again, bytes);
 }
 
-TEST(ScorerOperatorTest, TruncatedOrGarbledSnapshotsAreRejected) {
+TEST(ScorerOperatorTest, RestoreRejectsSpoiltStateAndKeepsItsOwn) {
   const auto make_op = [] {
     return key_by(card_of).score(amount_and_hour, anomaly::per_task(hst())).ttl(1h).make_stage<Txn>();
   };
   auto op = make_op();
   std::vector<Row> rows;
   for (const Txn& t : random_stream(5, 300, 4)) push(op, t, rows);
-  std::string bytes;
-  op.snapshot(bytes);
+  testing::MemoryState state;
+  op.checkpoint(state.writer(0));
 
+  const auto accepted = testing::restore_spoilt(
+      state, 0, [&](testing::MemoryState& spoilt) { return make_op().restore(spoilt.reader(0)); }, 2000);
+  EXPECT_EQ(accepted.truncated, 0);
+  EXPECT_EQ(accepted.extended, 0);
+  EXPECT_EQ(accepted.retagged, 0);
+
+  // A failed restore leaves the operator as it was.
   auto target = make_op();
   push(target, {"z", 1, 10, 10}, rows);
-  std::string before;
-  target.snapshot(before);
-  auto unchanged = [&] {
-    std::string now;
-    target.snapshot(now);
-    return now == before;
-  };
-  for (std::size_t n = 0; n < bytes.size(); ++n) {
-    const Status status = target.restore(std::string_view(bytes).substr(0, n));
-    ASSERT_EQ(status.code(), StatusCode::kCorruption) << "prefix of " << n << " bytes";
-    ASSERT_TRUE(unchanged()) << "prefix of " << n << " bytes";
-  }
-  EXPECT_EQ(target.restore(bytes + "x").code(), StatusCode::kCorruption);
-  std::string wrong_version = bytes;
-  wrong_version[0] = 9;
-  EXPECT_EQ(target.restore(wrong_version).code(), StatusCode::kCorruption);
-  EXPECT_TRUE(unchanged());
+  testing::MemoryState spoilt = state;
+  spoilt.stage(0).entries.rbegin()->second.pop_back();
+  EXPECT_EQ(target.restore(spoilt.reader(0)).code(), StatusCode::kCorruption);
+  EXPECT_EQ(target.key_count(), 1u);
 
-  // Flipped bytes: accepted or rejected, never a crash.
-  SplitMix64 rng(9);
-  for (int i = 0; i < 2000; ++i) {
-    std::string garbled = bytes;
-    garbled[rng.below(static_cast<uint32_t>(garbled.size()))] ^= static_cast<char>(1 + rng.below(255));
-    auto scratch = make_op();
-    (void)scratch.restore(garbled);
-  }
-
-  // A per-task detector of another shape rejects the bytes.
+  // A per-task detector of another shape rejects the meta entry.
   auto other = key_by(card_of)
                    .score(amount_and_hour, anomaly::per_task([] {
                             HalfSpaceTreesOptions o;
@@ -477,7 +486,7 @@ TEST(ScorerOperatorTest, TruncatedOrGarbledSnapshotsAreRejected) {
                             return HalfSpaceTrees::create(o).value();
                           }()))
                    .make_stage<Txn>();
-  EXPECT_EQ(other.restore(bytes).code(), StatusCode::kCorruption);
+  EXPECT_EQ(other.restore(state.reader(0)).code(), StatusCode::kCorruption);
 }
 
 }  // namespace

@@ -1,0 +1,146 @@
+#include "operators/keyed/key_table.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "runtime/encoding.h"
+#include "tests/support/memory_state.h"
+
+namespace kappa {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::Pair;
+using testing::MemoryState;
+using Table = KeyTable<std::string, int>;
+
+void checkpoint(Table& table, MemoryState& state) {
+  table.checkpoint(state.writer(0), "meta", [](const std::string&, const int& value, std::string& out) {
+    encoding::put_i64(out, value);
+  });
+}
+
+Status restore(Table& table, MemoryState& state, std::string* meta = nullptr) {
+  return table.restore(
+      state.reader(0),
+      [&](std::string_view bytes) {
+        if (meta != nullptr) *meta = bytes;
+        return Status::ok();
+      },
+      [](const std::string&, std::string_view bytes) -> Result<int> {
+        int64_t value;
+        if (!encoding::get_i64(bytes, value) || !bytes.empty()) return Status::corruption("bad value");
+        return static_cast<int>(value);
+      });
+}
+
+std::map<std::string, int> contents(const Table& table) {
+  std::map<std::string, int> out;
+  table.for_each([&](const std::string& key, const int& value) { out.emplace(key, value); });
+  return out;
+}
+
+TEST(KeyTableTest, CheckpointsWriteTheTouchedKeysAndRemoveTheForgottenOnes) {
+  Table table;
+  for (const char* key : {"a", "b", "c", "d"}) table.find_or_add(std::string(key)).second.state = 1;
+  MemoryState state;
+  checkpoint(table, state);
+  EXPECT_EQ(state.stage(0).take_counts().puts, 4u + 1);
+
+  table.find_or_add(std::string("b")).second.state = 2;
+  table.find_or_add(std::string("b")).second.state = 3;  // twice: written once
+  table.forget("c");
+  table.forget("a");
+  table.find_or_add(std::string("a")).second.state = 4;  // forgotten, then added again: present
+  table.schedule(table.find_or_add(std::string("e")), 10);
+  checkpoint(table, state);
+  const testing::WriteCounts counts = state.stage(0).take_counts();
+  EXPECT_EQ(counts.puts, 3u + 1);  // a, b, e and the meta entry
+  EXPECT_EQ(counts.removes, 1u);   // c
+
+  Table restored;
+  std::string meta;
+  ASSERT_TRUE(restore(restored, state, &meta).is_ok());
+  EXPECT_EQ(meta, "meta");
+  EXPECT_EQ(contents(restored), contents(table));
+  EXPECT_THAT(contents(restored), ElementsAre(Pair("a", 4), Pair("b", 3), Pair("d", 1), Pair("e", 0)));
+  // Restored, the table writes only changes from then on.
+  checkpoint(restored, state);
+  EXPECT_EQ(state.stage(0).take_counts().writes(), 1u);
+}
+
+TEST(KeyTableTest, ARestoredTableFiresTimersInTheOrderTheyWereSet) {
+  Table table;
+  // "x" is set for 20, moved to 10, fires, and is set for 20 again: behind
+  // "y" and "z", though its first, stale, entry at 20 is ahead of them.
+  table.schedule(table.find_or_add(std::string("x")), 20);
+  table.schedule(table.find_or_add(std::string("x")), 10);
+  table.schedule(table.find_or_add(std::string("z")), 20);
+  table.schedule(table.find_or_add(std::string("y")), 20);
+  std::vector<std::string> fired;
+  table.run_timers(10, [&](Table::Entry& entry) {
+    fired.push_back(entry.first);
+    table.schedule(entry, 20);
+  });
+  table.schedule(table.find_or_add(std::string("w")), 20);
+  MemoryState state;
+  checkpoint(table, state);
+  Table restored;
+  ASSERT_TRUE(restore(restored, state).is_ok());
+
+  auto record = [&](std::vector<std::string>& out) { return [&](Table::Entry& entry) { out.push_back(entry.first); }; };
+  std::vector<std::string> original_order, restored_order;
+  table.run_timers(20, record(original_order));
+  restored.run_timers(20, record(restored_order));
+  EXPECT_THAT(fired, ElementsAre("x"));
+  EXPECT_THAT(original_order, ElementsAre("z", "y", "x", "w"));
+  EXPECT_EQ(restored_order, original_order);
+}
+
+TEST(KeyTableTest, IntegerKeysAreWrittenInTheirOrder) {
+  KeyTable<int64_t, int> table;
+  for (int64_t key : std::vector<int64_t>{3, -5, 0, INT64_MIN, -1, INT64_MAX}) table.find_or_add(key);
+  MemoryState state;
+  table.checkpoint(state.writer(0), "", [](const int64_t&, const int&, std::string&) {});
+  std::vector<int64_t> keys;
+  for (const auto& [entry_key, value] : state.stage(0).entries) {
+    if (entry_key == Table::kMetaKey) continue;
+    int64_t key;
+    ASSERT_TRUE(parse_state_key(std::string_view(entry_key).substr(1), key));
+    keys.push_back(key);
+  }
+  EXPECT_THAT(keys, ElementsAre(INT64_MIN, -5, -1, 0, 3, INT64_MAX));
+}
+
+TEST(KeyTableTest, RestoreRejectsEntriesItDidNotWrite) {
+  Table table;
+  table.find_or_add(std::string("a")).second.state = 7;
+  MemoryState good;
+  checkpoint(table, good);
+
+  MemoryState empty;
+  Table from_empty;
+  EXPECT_TRUE(restore(from_empty, empty).is_ok());
+  EXPECT_EQ(from_empty.size(), 0u);
+
+  auto rejected = [&](auto spoil) {
+    MemoryState spoilt = good;
+    spoil(spoilt.stage(0).entries);
+    Table target;
+    target.find_or_add(std::string("kept"));
+    const bool failed = !restore(target, spoilt).is_ok();
+    return failed && target.size() == 1;  // and left as it was
+  };
+  EXPECT_TRUE(rejected([](auto& entries) { entries.erase(std::string(Table::kMetaKey)); }));
+  EXPECT_TRUE(rejected([](auto& entries) { entries["\x02z"] = "x"; }));
+  EXPECT_TRUE(rejected([](auto& entries) { entries[std::string(1, Table::kKeyTag) + "b"] = "short"; }));
+  EXPECT_TRUE(rejected([](auto& entries) { entries.rbegin()->second += "!"; }));  // the value's own check
+}
+
+}  // namespace
+}  // namespace kappa
