@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -149,6 +150,93 @@ TEST_P(CrashRecoveryTest, KilledAndRestartedGivesTheUninterruptedWindows) {
   EXPECT_EQ(different, 0u) << "windows with a value the uninterrupted run did not give";
   std::printf("%s: %d restarts, %zu windows, %zu lines written (%zu re-emitted)\n", GetParam().c_str(), restarts,
               expected.size(), actual_lines.size(), actual_lines.size() - expected.size());
+}
+
+// The newest checkpoint damaged after each kill (its manifest garbled, then
+// a file of its own truncated, then one deleted): recovery detects it, says
+// so, and resumes from the one before; the output is still exactly the
+// uninterrupted run's windows.
+TEST_P(CrashRecoveryTest, ADamagedNewestCheckpointFallsBackToThePreviousOne) {
+  namespace fs = std::filesystem;
+  const std::string tag = GetParam().substr(0, GetParam().find(':'));
+  const std::string reference_path = *dir_ + "/damage-reference-" + tag + ".jsonl";
+  auto reference = spawn(job_args(reference_path, ""));
+  std::optional<int> code = reference->wait(300s);
+  ASSERT_TRUE(code.has_value() && *code == 0) << reference->output_tail(20);
+  const std::vector<std::string> expected_lines = lines(reference_path);
+  const std::set<std::string> expected(expected_lines.begin(), expected_lines.end());
+
+  const std::string output = *dir_ + "/damage-output-" + tag + ".jsonl";
+  const std::string state = *dir_ + "/damage-state-" + tag;
+  // The complete checkpoint directories, oldest first (their names sort by
+  // id); not one the kill left half-made.
+  auto checkpoints = [&] {
+    std::vector<fs::path> dirs;
+    for (const auto& entry : fs::directory_iterator(state)) {
+      const std::string name = entry.path().filename().string();
+      if (name.rfind("chk-", 0) == 0 && name.find('.') == std::string::npos &&
+          fs::exists(entry.path() / "MANIFEST.kappa")) {
+        dirs.push_back(entry.path());
+      }
+    }
+    std::sort(dirs.begin(), dirs.end());
+    return dirs;
+  };
+  // A file of the newest checkpoint that the one before does not share.
+  auto own_file = [&](const std::vector<fs::path>& dirs) {
+    for (const auto& entry : fs::directory_iterator(dirs.back())) {
+      const std::string name = entry.path().filename().string();
+      if (name.size() > 4 && name.substr(name.size() - 4) == ".sst" && !fs::exists(dirs[dirs.size() - 2] / name)) {
+        return entry.path();
+      }
+    }
+    return fs::path();
+  };
+  const std::vector<std::string> damages = {"garbled manifest", "truncated file", "missing file"};
+  for (const std::string& damage : damages) {
+    SCOPED_TRACE(damage);
+    auto job = spawn(job_args(output, state));
+    std::this_thread::sleep_for(700ms);
+    job->signal(SIGKILL);
+    code = job->wait(60s);
+    ASSERT_TRUE(code.has_value());
+    ASSERT_EQ(*code, -SIGKILL) << "the job ended before the kill: " << job->output_tail(20);
+    const std::vector<fs::path> dirs = checkpoints();
+    ASSERT_GE(dirs.size(), 2u);
+    if (damage == "garbled manifest") {
+      std::fstream manifest(dirs.back() / "MANIFEST.kappa", std::ios::in | std::ios::out | std::ios::binary);
+      manifest.seekp(10);
+      manifest.write("#####", 5);
+    } else {
+      const fs::path file = own_file(dirs);
+      ASSERT_FALSE(file.empty()) << "no file of its own in " << dirs.back();
+      if (damage == "truncated file") {
+        fs::resize_file(file, fs::file_size(file) / 2);
+      } else {
+        fs::remove(file);
+      }
+    }
+    auto next = spawn(job_args(output, state));
+    std::this_thread::sleep_for(300ms);
+    next->signal(SIGKILL);
+    code = next->wait(60s);
+    ASSERT_TRUE(code.has_value());
+    EXPECT_NE(next->output().find(dirs.back().filename().string()), std::string::npos)
+        << "recovery names the damaged checkpoint: " << next->output_tail(20);
+    EXPECT_NE(next->output().find("state restored from checkpoint"), std::string::npos) << next->output_tail(20);
+  }
+  auto last = spawn(job_args(output, state));
+  code = last->wait(300s);
+  ASSERT_TRUE(code.has_value());
+  ASSERT_EQ(*code, 0) << last->output_tail(20);
+
+  const std::vector<std::string> actual_lines = lines(output);
+  const std::set<std::string> actual(actual_lines.begin(), actual_lines.end());
+  std::size_t missing = 0, different = 0;
+  for (const std::string& line : expected) missing += actual.count(line) == 0 ? 1 : 0;
+  for (const std::string& line : actual) different += expected.count(line) == 0 ? 1 : 0;
+  EXPECT_EQ(missing, 0u);
+  EXPECT_EQ(different, 0u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Windows, CrashRecoveryTest, ::testing::Values("tumbling:5s", "hopping:10s/5s"),
