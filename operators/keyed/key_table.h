@@ -157,10 +157,19 @@ class KeyTable {
       out.put(entry_key, value);
       slot.dirty = false;
     };
+    // Written in key order: RocksDB takes sorted keys several times faster
+    // than the hash map's order (bench/checkpoint_bench), and K's order is
+    // the entry keys' byte order.
     if (!tracking_) {
-      for (auto& [key, slot] : map_) put(key, slot);
+      std::vector<Entry*> entries;
+      entries.reserve(map_.size());
+      for (Entry& entry : map_) entries.push_back(&entry);
+      std::sort(entries.begin(), entries.end(), [](const Entry* a, const Entry* b) { return a->first < b->first; });
+      for (Entry* entry : entries) put(entry->first, entry->second);
       tracking_ = true;
     } else {
+      std::sort(dirty_.begin(), dirty_.end());
+      dirty_.erase(std::unique(dirty_.begin(), dirty_.end()), dirty_.end());
       for (const K& key : dirty_) {
         auto it = map_.find(key);
         if (it == map_.end()) {
