@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "connectors/file/jsonl_file_sink.h"
 #include "connectors/file/jsonl_file_source.h"
 #include "connectors/kafka/kafka_sink.h"
@@ -12,15 +14,28 @@ namespace {
 
 std::string file_path(const std::string& endpoint) { return endpoint.substr(std::string(JobOptions::kFilePrefix).size()); }
 
-Result<std::unique_ptr<Sink>> open_sink(const std::string& endpoint, const KafkaClientOptions& client, bool append) {
+// `producer`: the job's shared transactional producer, or null for a
+// producer per Kafka sink.
+Result<std::unique_ptr<Sink>> open_sink(const std::string& endpoint, const KafkaClientOptions& client, bool append,
+                                        const std::shared_ptr<KafkaProducer>& producer) {
   if (JobOptions::is_file(endpoint)) {
     return JsonLinesFileSink::open(file_path(endpoint),
                                    append ? JsonLinesFileSink::Mode::kAppend : JsonLinesFileSink::Mode::kCreate);
   }
+  if (producer) return KafkaSink::open(producer, KafkaSinkOptions{client, endpoint});
   return KafkaSink::open(KafkaSinkOptions{client, endpoint});
 }
 
+// A transaction stays open for a checkpoint interval; the broker must not
+// abort it first (its limit, transaction.max.timeout.ms, is 15 min).
+std::chrono::milliseconds transaction_timeout(std::chrono::milliseconds checkpoint_interval) {
+  return std::clamp<std::chrono::milliseconds>(3 * checkpoint_interval, std::chrono::minutes(1),
+                                               std::chrono::minutes(15));
+}
+
 }  // namespace
+
+std::string transactional_id(const JobOptions& options) { return options.job_id + "-0"; }
 
 Result<Endpoints> open_endpoints(const JobOptions& options, Resume resume) {
   Endpoints endpoints;
@@ -42,14 +57,24 @@ Result<Endpoints> open_endpoints(const JobOptions& options, Resume resume) {
                  kEmbeddedTopicPartitions);
   }
 
-  KAPPA_ASSIGN_OR_RETURN(endpoints.sink, open_sink(options.output, client, resume.append_to_files));
+  std::shared_ptr<KafkaProducer> producer;
+  if (options.exactly_once) {
+    KafkaProducerOptions producer_options;
+    producer_options.client = client;
+    producer_options.transactional_id = transactional_id(options);
+    producer_options.transaction_timeout = transaction_timeout(options.checkpoint_interval);
+    KAPPA_ASSIGN_OR_RETURN(producer, KafkaProducer::open(std::move(producer_options)));
+    spdlog::info("exactly-once output: transactional producer '{}' ready", transactional_id(options));
+  }
+  const bool append = resume.append_to_files;
+  KAPPA_ASSIGN_OR_RETURN(endpoints.sink, open_sink(options.output, client, append, producer));
   if (!options.late_output.empty()) {
-    KAPPA_ASSIGN_OR_RETURN(endpoints.late_sink, open_sink(options.late_output, client, resume.append_to_files));
+    KAPPA_ASSIGN_OR_RETURN(endpoints.late_sink, open_sink(options.late_output, client, append, producer));
   }
   for (const SideOutputOption& side : options.side_outputs) {
     std::unique_ptr<Sink>& sink = endpoints.side_sinks.emplace_back();
     if (!side.endpoint.empty()) {
-      KAPPA_ASSIGN_OR_RETURN(sink, open_sink(side.endpoint, client, resume.append_to_files));
+      KAPPA_ASSIGN_OR_RETURN(sink, open_sink(side.endpoint, client, append, producer));
     }
   }
 
@@ -57,8 +82,10 @@ Result<Endpoints> open_endpoints(const JobOptions& options, Resume resume) {
     endpoints.source = std::make_unique<JsonLinesFileSource>(file_path(options.input), resume.offset);
   } else {
     if (input_topics.empty()) return Status::invalid_argument("--input names no topic");
-    endpoints.source = std::make_unique<KafkaSource>(
+    auto source = std::make_unique<KafkaSource>(
         KafkaSourceOptions{client, input_topics, options.job_id, options.from, resume.offset});
+    if (producer) endpoints.transaction = std::make_unique<KafkaTransaction>(producer, *source);
+    endpoints.source = std::move(source);
   }
   return endpoints;
 }

@@ -10,6 +10,33 @@
 #include "runtime/duration.h"
 
 namespace kappa {
+namespace {
+
+// What --exactly-once needs besides itself; one line each.
+Status check_exactly_once(const JobOptions& options,
+                          const std::vector<std::pair<std::string, const std::string*>>& outputs) {
+  if (options.state_dir.empty()) {
+    return Status::invalid_argument(
+        "--exactly-once needs --state-dir: after a crash the checkpoint says where the committed outputs end");
+  }
+  if (options.input_is_file()) {
+    return Status::invalid_argument("--exactly-once needs topics as --input: a transaction commits Kafka offsets");
+  }
+  for (const auto& [flag, endpoint] : outputs) {
+    if (JobOptions::is_file(*endpoint)) {
+      return Status::invalid_argument("--exactly-once needs a topic as " + flag +
+                                      ": a file cannot take part in a Kafka transaction");
+    }
+  }
+  if (options.brokers == "embedded") {
+    return Status::invalid_argument(
+        "--exactly-once does not work with --brokers embedded: the embedded broker ignores isolation.level, so "
+        "consumers would see aborted results; use a real Kafka broker");
+  }
+  return Status::ok();
+}
+
+}  // namespace
 
 void add_job_flags(CLI::App& app, JobOptions& options) {
   app.add_option("--brokers", options.brokers,
@@ -72,6 +99,13 @@ void add_job_flags(CLI::App& app, JobOptions& options) {
                  "the checkpoint was taken. Default: none (state in memory only; a restart starts empty from the "
                  "group's committed positions).")
       ->envname("KAPPA_STATE_DIR");
+  app.add_flag("--exactly-once", options.exactly_once,
+               "Write every output inside a Kafka transaction that also commits the input offsets of its "
+               "checkpoint, so that consumers with isolation.level=read_committed see each result exactly once "
+               "(a crash discards the open transaction and resumes from the checkpoint the last committed one "
+               "matches). Needs --state-dir, topics as input and outputs, and a real broker (not 'embedded'); one "
+               "process per --job-id. Default: off (at-least-once output).")
+      ->envname("KAPPA_EXACTLY_ONCE");
   for (SideOutputOption& side : options.side_outputs) {
     std::string variable = "KAPPA_" + side.name + "_OUTPUT";
     std::transform(variable.begin(), variable.end(), variable.begin(),
@@ -113,6 +147,7 @@ Status finish_job_options(JobOptions& options, const std::string& job_name) {
       return Status::invalid_argument(flag + " file: needs a path, as in " + flag + " file:results.jsonl");
     }
   }
+  if (options.exactly_once) KAPPA_RETURN_IF_ERROR(check_exactly_once(options, outputs));
   for (const std::string& property : options.kafka_properties) {
     if (property.find('=') == std::string::npos || property.front() == '=') {
       return Status::invalid_argument("-X " + property + " is not key=value, as in -X fetch.max.bytes=1048576");

@@ -53,6 +53,11 @@ struct JobOptions {
   std::chrono::milliseconds checkpoint_interval{10'000};
   // RocksDB state and checkpoints; empty: state in memory only.
   std::string state_dir;
+  // Exactly-once output through Kafka transactions: results, their input
+  // positions and the checkpoint commit together, so read_committed
+  // consumers see each result once. Needs state_dir, topics as input and
+  // outputs, and a real broker. Default: off (at-least-once output).
+  bool exactly_once = false;
   // Value encodings. Default: protobuf for topics, JSON for files.
   WireFormat input_format = WireFormat::kDefault;
   WireFormat output_format = WireFormat::kDefault;

@@ -2,6 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
+#include "runtime/kill_point.h"
+
 namespace kappa {
 namespace {
 
@@ -76,8 +80,11 @@ Status JobRunner::checkpoint(const std::vector<TaskRunner*>& tasks) {
     if (it != committed_.end() && it->second == *next) continue;
     positions.push_back({id, *next});
   }
-  // Nothing read since the last checkpoint: nothing changed.
+  // Nothing read since the last checkpoint: nothing changed. (Only the end
+  // of a bounded input emits without reading, and exactly-once output reads
+  // topics, so an open transaction is empty too.)
   if (positions.empty()) return Status::ok();
+  uint64_t checkpoint_id = 0;
   if (options_.state != nullptr) {
     for (TaskRunner* task : tasks) task->checkpoint_state(options_.state->task(task->task().partition()));
     Result<CheckpointStats> stats = options_.state->checkpoint(positions);
@@ -85,11 +92,41 @@ Status JobRunner::checkpoint(const std::vector<TaskRunner*>& tasks) {
     // checkpoint, a restart would not know where this state belongs.
     if (!stats.is_ok()) return Status::data_loss("checkpoint failed: " + stats.status().message());
     spdlog::debug("checkpoint {}: {} bytes in {} ms", stats->id, stats->size_bytes, stats->duration.count() / 1000);
+    checkpoint_id = stats->id;
   }
-  // The group's committed offsets follow the checkpoint, for lag monitoring
-  // (with a state backend the checkpoint, not the group, says where to resume).
-  KAPPA_RETURN_IF_ERROR(source_.commit(positions));
+  if (options_.transaction != nullptr) {
+    KAPPA_RETURN_IF_ERROR(commit_transaction(positions, checkpoint_id));
+  } else {
+    // The group's committed offsets follow the checkpoint, for lag monitoring
+    // (with a state backend the checkpoint, not the group, says where to resume).
+    KAPPA_RETURN_IF_ERROR(source_.commit(positions));
+  }
   for (const PartitionPosition& p : positions) committed_[p.partition] = p.next_offset;
+  return Status::ok();
+}
+
+Status JobRunner::commit_transaction(const std::vector<PartitionPosition>& positions, uint64_t checkpoint_id) {
+  // The checkpoint is on disk but pending: dying here aborts the transaction,
+  // and the restart resumes from the checkpoint before it, whose positions
+  // the last committed transaction carried.
+  KAPPA_KILL_POINT("before_transaction_commit");
+  Status committed = options_.transaction->commit(positions);
+  if (!committed.is_ok()) {
+    // The tasks' state is past outputs that are now discarded: only a restart
+    // from the previous checkpoint produces them again.
+    return Status::data_loss("the output transaction of checkpoint " + std::to_string(checkpoint_id) +
+                             " did not commit (" + committed.message() +
+                             "): its outputs are discarded; a restart resumes from the checkpoint before it");
+  }
+  KAPPA_KILL_POINT("after_transaction_commit");
+  Status confirmed = options_.state->confirm(checkpoint_id);
+  if (!confirmed.is_ok()) {
+    // The group's offsets say the same, so recovery finds the checkpoint
+    // anyway; the mark matters only once the group's offsets have expired.
+    spdlog::warn("checkpoint {} committed but not marked so: {}", checkpoint_id, confirmed.message());
+  }
+  Status begun = options_.transaction->begin();
+  if (!begun.is_ok()) return Status::data_loss("cannot start the next output transaction: " + begun.message());
   return Status::ok();
 }
 
@@ -142,7 +179,17 @@ void JobRunner::on_revoked(const std::vector<PartitionId>& partitions) {
       if (it != tasks_.end()) revoked.push_back(it->second.get());
     }
   }
-  handle_checkpoint(checkpoint(revoked), "revoked partitions");
+  if (options_.transaction != nullptr) {
+    // The open transaction holds every task's outputs: committing it takes
+    // a checkpoint of all of them, and the others then go on.
+    std::vector<TaskRunner*> tasks = all_tasks();
+    handle_checkpoint(checkpoint(tasks), "revoked partitions");
+    for (TaskRunner* task : tasks) {
+      if (std::find(revoked.begin(), revoked.end(), task) == revoked.end()) task->resume();
+    }
+  } else {
+    handle_checkpoint(checkpoint(revoked), "revoked partitions");
+  }
   std::lock_guard lock(tasks_mu_);
   for (const PartitionId& id : partitions) {
     auto it = tasks_.find(id);
@@ -159,6 +206,9 @@ void JobRunner::on_revoked(const std::vector<PartitionId>& partitions) {
 }
 
 Status JobRunner::run() {
+  KAPPA_CHECK(options_.transaction == nullptr || options_.state != nullptr,
+              "exactly-once output needs a state backend (JobRunnerOptions::state)");
+  if (options_.transaction != nullptr) KAPPA_RETURN_IF_ERROR(options_.transaction->begin());
   KAPPA_RETURN_IF_ERROR(source_.start(*this));
   auto next_commit = std::chrono::steady_clock::now() + options_.commit_interval;
   while (!failed()) {
@@ -188,6 +238,12 @@ Status JobRunner::run() {
   {
     std::lock_guard lock(failure_mu_);
     if (failed_) result = failure_;
+  }
+  if (!result.is_ok() && options_.transaction != nullptr) {
+    // Not needed for correctness (the next start aborts it), but consumers
+    // reading committed data need not wait for it until then.
+    Status aborted = options_.transaction->abort();
+    if (!aborted.is_ok()) spdlog::warn("the open output transaction was not aborted: {}", aborted.message());
   }
   if (result.is_ok()) result = closed;
   return result;

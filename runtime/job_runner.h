@@ -6,6 +6,14 @@
 // boundary, flushes the sink and commits the positions reached, so a restart
 // loses nothing (outputs are at-least-once). It stops on request (SIGTERM),
 // at the end of a bounded input, or at the first error.
+//
+// With an OutputTransaction (exactly-once output) a checkpoint is: pause
+// every task, flush, tasks write their state, the state backend makes it a
+// checkpoint (pending), the transaction commits the outputs with the
+// checkpoint's positions (the source commits nothing itself), the backend
+// confirms the checkpoint, and the next transaction begins. Kill points
+// before_transaction_commit and after_transaction_commit (kill_point.h)
+// bracket the commit.
 #pragma once
 
 #include <atomic>
@@ -19,6 +27,7 @@
 #include <vector>
 
 #include "runtime/executor.h"
+#include "runtime/output_transaction.h"
 #include "runtime/sink.h"
 #include "runtime/source.h"
 #include "runtime/state.h"
@@ -43,6 +52,11 @@ struct JobRunnerOptions {
   // Optional: without it state lives in memory only, and a restart resumes
   // from the group's committed positions with empty state.
   StateBackend* state = nullptr;
+  // Exactly-once output: every output goes into this transaction, which each
+  // checkpoint commits with its positions (instead of Source::commit).
+  // Optional; REQUIRES `state` when set, since after a crash the checkpoint
+  // must resume exactly where the committed outputs end.
+  OutputTransaction* transaction = nullptr;
 };
 
 struct JobTotals {
@@ -74,8 +88,14 @@ class JobRunner final : private SourceListener {
   bool failed() const { return failed_.load(std::memory_order_acquire); }
   // Pauses the given tasks, flushes the sinks, makes their state changes and
   // positions a checkpoint (with a state backend), then commits the
-  // positions to the source. Leaves them paused.
+  // positions to the source, or with the output transaction. Leaves them
+  // paused. With a transaction, `tasks` must be every task: the transaction
+  // holds the outputs of all of them.
   Status checkpoint(const std::vector<TaskRunner*>& tasks);
+  // The exactly-once end of a checkpoint: commits the transaction with the
+  // positions of checkpoint `checkpoint_id`, confirms the checkpoint and
+  // begins the next transaction. Any error stops the job.
+  Status commit_transaction(const std::vector<PartitionPosition>& positions, uint64_t checkpoint_id);
   // Fails the job if the checkpoint lost output; logs anything else.
   void handle_checkpoint(const Status& status, const char* what);
   std::vector<TaskRunner*> all_tasks();

@@ -83,6 +83,15 @@ class StateBackend {
   // Makes everything written through the tasks since the last checkpoint,
   // with these positions, one durable checkpoint.
   virtual Result<CheckpointStats> checkpoint(const std::vector<PartitionPosition>& positions) = 0;
+  // With exactly-once output (runtime/output_transaction.h): the transaction
+  // carrying checkpoint `id`'s outputs and positions has committed, so a
+  // restart may resume from it (and checkpoints before it may go). Until
+  // then it is pending. Backends that do not distinguish the two (their
+  // checkpoints never wait for an output transaction) need not override it.
+  virtual Status confirm(uint64_t id) {
+    (void)id;
+    return Status::ok();
+  }
 };
 
 }  // namespace kappa

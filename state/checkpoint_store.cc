@@ -9,10 +9,10 @@
 #include <cstring>
 #include <filesystem>
 
+#include "runtime/kill_point.h"
 #include "state/checksum.h"
 #include "state/files.h"
 #include "state/key_encoding.h"
-#include "state/kill_point.h"
 #include "state/manifest.h"
 #include "state/recovery.h"
 #include "state/state_dir.h"
@@ -68,7 +68,8 @@ Status CheckpointStore::recover() {
   KAPPA_RETURN_IF_ERROR(si::remove_leftovers(state_dir_));
 
   digests_ = std::make_unique<si::FileDigestCache>();
-  KAPPA_ASSIGN_OR_RETURN(si::RecoveryPlan plan, si::plan_recovery(state_dir_, job_id_, *digests_));
+  KAPPA_ASSIGN_OR_RETURN(si::RecoveryPlan plan,
+                         si::plan_recovery(state_dir_, job_id_, *digests_, options_.committed_offsets));
   const si::Manifest* checkpoint = plan.checkpoint ? &*plan.checkpoint : nullptr;
   KAPPA_RETURN_IF_ERROR(si::restore_working_db(state_dir_, checkpoint));
   KAPPA_ASSIGN_OR_RETURN(db_, si::WorkingDb::open(join(state_dir_, si::kWorkDir)));
@@ -91,6 +92,23 @@ Status CheckpointStore::recover() {
   complete_ = std::move(plan.complete);
   offsets_ = std::move(meta.offsets);
   watermarks_ = std::move(meta.watermarks);
+  // The group's offsets match it, so its transaction committed: mark it, in
+  // case the process died before it could.
+  if (plan.confirmed) KAPPA_RETURN_IF_ERROR(confirm(checkpoint_id_));
+  return Status::ok();
+}
+
+Status CheckpointStore::confirm(uint64_t id) {
+  if (std::find(complete_.begin(), complete_.end(), id) == complete_.end()) {
+    return Status::not_found("checkpoint " + std::to_string(id) + " is not a complete checkpoint of " + state_dir_);
+  }
+  const std::string dir = join(state_dir_, si::checkpoint_dir_name(id));
+  const std::string marker = join(dir, si::kConfirmedFile);
+  if (!si::path_exists(marker)) {
+    KAPPA_RETURN_IF_ERROR(si::write_file_synced(marker, "output transaction committed\n"));
+    KAPPA_RETURN_IF_ERROR(si::sync_dir(dir));
+  }
+  confirmed_id_ = std::max(confirmed_id_, id);
   return Status::ok();
 }
 
@@ -219,7 +237,14 @@ Status CheckpointStore::write_manifest(uint64_t id, CheckpointInfo& info) {
 
 void CheckpointStore::prune() {
   const std::size_t keep = static_cast<std::size_t>(options_.keep_checkpoints);
-  if (complete_.size() > keep) complete_.erase(complete_.begin(), complete_.end() - static_cast<std::ptrdiff_t>(keep));
+  if (complete_.size() > keep) {
+    // The newest confirmed checkpoint stays until a newer one is confirmed:
+    // until then it is the one a restart must resume from.
+    const bool keep_confirmed = confirmed_id_ != 0 && confirmed_id_ < complete_[complete_.size() - keep];
+    std::vector<uint64_t> kept(complete_.end() - static_cast<std::ptrdiff_t>(keep), complete_.end());
+    if (keep_confirmed) kept.insert(kept.begin(), confirmed_id_);
+    complete_ = std::move(kept);
+  }
   Result<std::vector<uint64_t>> on_disk = si::list_checkpoints(state_dir_);
   if (!on_disk.is_ok()) {
     spdlog::warn("state: old checkpoints not deleted: {}", on_disk.status().message());

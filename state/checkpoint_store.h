@@ -11,6 +11,12 @@
 //                positions and the watermarks one checkpoint on disk;
 //   revocation   drop_task(p).
 //
+// With exactly-once output (StoreOptions::committed_offsets), open()
+// restores the checkpoint the consumer group's committed offsets match
+// (state/reconcile.h), a committed checkpoint is pending until confirm()
+// says its output transaction committed, and pruning never deletes the
+// newest confirmed one.
+//
 // Threads. open(), commit(), task(), drop_task() and the accessors: one
 // thread at a time (the coordinator). A TaskState and the writers and
 // readers it hands out: the thread running that task; tasks on different
@@ -32,6 +38,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -57,11 +64,22 @@ class WorkingDb;
 // A store refuses a state directory written in another version.
 inline constexpr int kStateFormatVersion = 1;
 
+// Exactly-once: given partitions, the next offset the consumer group
+// committed for each that has one (the positions the last committed output
+// transaction carried). A partition without one is left out.
+using CommittedOffsets =
+    std::function<Result<std::map<PartitionId, int64_t>>(const std::vector<PartitionId>& partitions)>;
+
 struct StoreOptions {
   // Complete checkpoints kept on disk; older ones are deleted once a new
   // one is complete. At least 2 (DESIGN.md §5), so that a damaged newest
   // checkpoint always has a predecessor. Default 2.
   int keep_checkpoints = 2;
+  // Set for exactly-once output (--exactly-once): open() calls it once, with
+  // the partitions its checkpoints record, and restores the checkpoint the
+  // answer matches instead of the newest (state/README.md, "Exactly-once").
+  // Default: none (the newest checkpoint that verifies).
+  CommittedOffsets committed_offsets = nullptr;
 };
 
 // What one commit() did, for logs, metrics and the benchmark.
@@ -102,6 +120,10 @@ class CheckpointStore final : public StateBackend {
   // The newest complete checkpoint: the restored one, then each committed
   // one. 0 when there is none.
   uint64_t checkpoint_id() const { return checkpoint_id_; }
+  // Exactly-once: the newest checkpoint whose output transaction is known to
+  // have committed (the restored one, then each confirm()ed one). 0 when
+  // there is none.
+  uint64_t confirmed_id() const { return confirmed_id_; }
   // The next offset to read from `partition`, as of checkpoint_id();
   // nullopt for a partition never committed.
   std::optional<int64_t> offset(const PartitionId& partition) const;
@@ -132,6 +154,14 @@ class CheckpointStore final : public StateBackend {
   Result<CheckpointInfo> commit(const std::vector<PartitionPosition>& offsets,
                                 const std::map<PartitionId, Timestamp>& watermarks);
 
+  // Exactly-once: checkpoint `id`'s output transaction committed. Writes
+  // chk-<id>/CONFIRMED (synced), which recovery trusts when the consumer
+  // group's offsets are gone, and from then on pruning may delete the
+  // checkpoints before it. Fails with kNotFound for an id that is not a
+  // complete checkpoint of this store; an I/O error leaves it unconfirmed
+  // (recovery still finds it by the group's offsets).
+  Status confirm(uint64_t id) override;
+
   // The job runner's view (runtime/state.h): the same operations. The
   // watermarks a checkpoint records stay those of the previous one: tasks
   // keep their watermarks in their own state (the event-time stage's).
@@ -151,7 +181,8 @@ class CheckpointStore final : public StateBackend {
   Status recover();
   // Writes chk-<id>/MANIFEST.kappa; adds the files' count and size to `info`.
   Status write_manifest(uint64_t id, CheckpointInfo& info);
-  // Deletes every checkpoint but the newest keep_checkpoints complete ones.
+  // Deletes every checkpoint but the newest keep_checkpoints complete ones
+  // and the newest confirmed one.
   void prune();
 
   std::string state_dir_;
@@ -165,6 +196,7 @@ class CheckpointStore final : public StateBackend {
   std::map<PartitionId, std::unique_ptr<state_internal::RocksTaskState>> tasks_;
 
   uint64_t checkpoint_id_ = 0;
+  uint64_t confirmed_id_ = 0;
   uint64_t next_id_ = 1;
   std::vector<uint64_t> complete_;  // complete checkpoints on disk, ascending
   std::map<PartitionId, int64_t> offsets_;

@@ -6,9 +6,11 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <map>
 
 #include "state/checkpoint_store.h"
 #include "state/files.h"
+#include "state/reconcile.h"
 #include "state/state_dir.h"
 
 namespace kappa::state_internal {
@@ -38,6 +40,86 @@ Status verify_files(const std::string& dir, const Manifest& manifest, FileDigest
     }
   }
   return Status::ok();
+}
+
+// Checkpoints exist, none verifies, and one at least is damaged.
+Status no_usable_checkpoint(const std::string& state_dir, const std::string& problems) {
+  return Status::corruption("state dir " + state_dir + " has no usable checkpoint (" + problems +
+                            "): the job's state is lost; move the directory aside to start over with empty "
+                            "state, or put back a copy of it");
+}
+
+// Exactly-once: verifies every checkpoint, asks for the group's committed
+// offsets and restores the checkpoint they match (reconcile.h).
+Result<RecoveryPlan> plan_committed(const std::string& state_dir, const std::string& job_id, FileDigestCache& cache,
+                                    const CommittedOffsets& committed_offsets) {
+  KAPPA_ASSIGN_OR_RETURN(const std::vector<uint64_t> ids, list_checkpoints(state_dir));
+  RecoveryPlan plan;
+  if (!ids.empty()) plan.highest_id = ids.back();
+  std::vector<CheckpointCandidate> candidates;
+  std::map<uint64_t, Manifest> manifests;
+  std::vector<PartitionId> partitions;
+  std::string problems;  // "chk-2: ...; chk-1: ..."
+  bool damaged = false;
+  for (auto it = ids.rbegin(); it != ids.rend(); ++it) {
+    Result<Manifest> verified = verify_checkpoint(state_dir, *it, job_id, cache);
+    if (!verified.is_ok()) {
+      const StatusCode code = verified.status().code();
+      if (code != StatusCode::kNotFound && code != StatusCode::kCorruption) return verified.status();
+      damaged = damaged || code == StatusCode::kCorruption;
+      const std::string name = checkpoint_dir_name(*it);
+      spdlog::warn("state: skipping checkpoint {}/{}: {}", state_dir, name, verified.status().message());
+      problems += (problems.empty() ? "" : "; ") + name + ": " + verified.status().message();
+      continue;
+    }
+    const std::string confirmed = join(join(state_dir, checkpoint_dir_name(*it)), kConfirmedFile);
+    candidates.push_back({*it, verified->offsets, path_exists(confirmed)});
+    for (const auto& [partition, offset] : verified->offsets) partitions.push_back(partition);
+    manifests.emplace(*it, std::move(verified).value());
+  }
+  if (candidates.empty()) {
+    if (damaged) return no_usable_checkpoint(state_dir, problems);
+    if (!ids.empty()) spdlog::warn("state: no checkpoint in {} ever completed; starting with empty state", state_dir);
+    return plan;
+  }
+  std::sort(partitions.begin(), partitions.end());
+  partitions.erase(std::unique(partitions.begin(), partitions.end()), partitions.end());
+  Result<std::map<PartitionId, int64_t>> committed = committed_offsets(partitions);
+  if (!committed.is_ok()) {
+    return Status(committed.status().code(),
+                  "cannot read the consumer group's committed offsets, which say which checkpoint in " + state_dir +
+                      " to resume from: " + committed.status().message());
+  }
+  Result<std::optional<uint64_t>> chosen = choose_committed_checkpoint(candidates, *committed);
+  if (!chosen.is_ok()) {
+    return Status::invalid_argument(
+        "state dir " + state_dir + " and the consumer group disagree: " + chosen.status().message() +
+        "; restoring a checkpoint would publish results twice or lose some (offsets moved by hand, the checkpoint "
+        "they belong to damaged, or another process with this --job-id?): move the directory aside to start "
+        "over with empty state from the group's offsets, or run once without --exactly-once to resume "
+        "at-least-once from the newest checkpoint");
+  }
+  for (const CheckpointCandidate& candidate : candidates) {
+    if (chosen->has_value() && candidate.id <= **chosen) {
+      plan.complete.push_back(candidate.id);
+    } else {
+      spdlog::warn(
+          "state: discarding checkpoint {}/{}: the consumer group's offsets ({}) are not its own, so its "
+          "output transaction never committed",
+          state_dir, checkpoint_dir_name(candidate.id), offsets_text(*committed));
+    }
+  }
+  std::reverse(plan.complete.begin(), plan.complete.end());
+  if (chosen->has_value()) {
+    plan.checkpoint = std::move(manifests.at(**chosen));
+    plan.confirmed = true;
+    spdlog::info("state: restoring checkpoint {} of job '{}' from {}: {}", **chosen, job_id, state_dir,
+                 committed->empty() ? "the newest confirmed one (the consumer group has no committed offsets)"
+                                    : "the consumer group's committed offsets are its own");
+  } else {
+    spdlog::info("state: no output transaction of job '{}' ever committed; starting with empty state", job_id);
+  }
+  return plan;
 }
 
 }  // namespace
@@ -71,7 +153,9 @@ Result<Manifest> verify_checkpoint(const std::string& state_dir, uint64_t id, co
   return manifest;
 }
 
-Result<RecoveryPlan> plan_recovery(const std::string& state_dir, const std::string& job_id, FileDigestCache& cache) {
+Result<RecoveryPlan> plan_recovery(const std::string& state_dir, const std::string& job_id, FileDigestCache& cache,
+                                   const CommittedOffsets& committed_offsets) {
+  if (committed_offsets) return plan_committed(state_dir, job_id, cache, committed_offsets);
   KAPPA_ASSIGN_OR_RETURN(const std::vector<uint64_t> ids, list_checkpoints(state_dir));
   RecoveryPlan plan;
   if (!ids.empty()) plan.highest_id = ids.back();
@@ -101,11 +185,7 @@ Result<RecoveryPlan> plan_recovery(const std::string& state_dir, const std::stri
   }
   std::reverse(plan.complete.begin(), plan.complete.end());
 
-  if (!plan.checkpoint && damaged) {
-    return Status::corruption("state dir " + state_dir + " has no usable checkpoint (" + problems +
-                              "): the job's state is lost; move the directory aside to start over with empty "
-                              "state, or put back a copy of it");
-  }
+  if (!plan.checkpoint && damaged) return no_usable_checkpoint(state_dir, problems);
   if (!plan.checkpoint && !ids.empty()) {
     spdlog::warn("state: no checkpoint in {} ever completed; starting with empty state", state_dir);
   }

@@ -15,6 +15,11 @@
 //     replace it with state built from wherever the inputs resume.
 // A manifest of another job or another format version is refused outright
 // (never skipped): that is a misconfiguration, not damage.
+//
+// With exactly-once output (a CommittedOffsets given), every checkpoint is
+// verified and the choice among those that do is reconcile.h's: the one the
+// consumer group's committed offsets match. Newer ones are left out of the
+// plan (their output transactions never committed) and pruned later.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +28,7 @@
 #include <vector>
 
 #include "runtime/status.h"
+#include "state/checkpoint_store.h"
 #include "state/checksum.h"
 #include "state/manifest.h"
 
@@ -37,6 +43,9 @@ struct RecoveryPlan {
   std::vector<uint64_t> complete;
   // The highest chk-<n> present, verified or not: ids are never reused.
   uint64_t highest_id = 0;
+  // Exactly-once: the chosen checkpoint's output transaction is known to
+  // have committed (the group's offsets match it, or it is marked so).
+  bool confirmed = false;
 };
 
 // Checks chk-<id> against its manifest (see above). Fails with kNotFound if
@@ -49,8 +58,11 @@ Result<Manifest> verify_checkpoint(const std::string& state_dir, uint64_t id, co
 
 // Chooses the checkpoint to restore (logging a warning for each one
 // skipped), or refuses with one sentence saying what was found and what to
-// do.
-Result<RecoveryPlan> plan_recovery(const std::string& state_dir, const std::string& job_id, FileDigestCache& cache);
+// do. With `committed_offsets` (exactly-once), by the group's committed
+// offsets; it is called once, with the partitions the verified checkpoints
+// record, and only if there is one.
+Result<RecoveryPlan> plan_recovery(const std::string& state_dir, const std::string& job_id, FileDigestCache& cache,
+                                   const CommittedOffsets& committed_offsets = {});
 
 // Replaces <state_dir>/work with a database holding exactly `checkpoint`
 // (hard links to its SST and blob files, copies of the rest), or with

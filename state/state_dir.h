@@ -5,6 +5,7 @@
 //   <state_dir>/LOCK                 flock()ed by the process using the directory
 //   <state_dir>/work/                the working RocksDB database
 //   <state_dir>/chk-0000000012/      a checkpoint: RocksDB's files + MANIFEST.kappa
+//                                    (+ CONFIRMED, with exactly-once output)
 //
 // Left over by a crash, removed at the next open: chk-<n>.tmp/ (RocksDB's
 // staging directory), chk-<n>.deleting/ (a pruned checkpoint being
@@ -26,6 +27,10 @@ inline constexpr std::string_view kIdentityFile = "KAPPA_STATE";
 inline constexpr std::string_view kLockFile = "LOCK";
 inline constexpr std::string_view kWorkDir = "work";
 inline constexpr std::string_view kManifestFile = "MANIFEST.kappa";
+// Exactly-once: chk-<n>/CONFIRMED exists once n's output transaction has
+// committed. Its presence is the mark (the content is for people), so a
+// half-written one still counts. Not listed in the manifest.
+inline constexpr std::string_view kConfirmedFile = "CONFIRMED";
 
 // "chk-0000000012": zero-padded so that names sort like ids (up to 10^10).
 std::string checkpoint_dir_name(uint64_t id);

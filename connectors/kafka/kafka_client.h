@@ -33,11 +33,13 @@ struct RdKafkaDeleter {
   void operator()(rd_kafka_topic_partition_list_t* list) const { rd_kafka_topic_partition_list_destroy(list); }
   void operator()(rd_kafka_topic_t* topic) const { rd_kafka_topic_destroy(topic); }
   void operator()(rd_kafka_queue_t* queue) const { rd_kafka_queue_destroy(queue); }
+  void operator()(rd_kafka_consumer_group_metadata_t* group) const { rd_kafka_consumer_group_metadata_destroy(group); }
 };
 using KafkaHandle = std::unique_ptr<rd_kafka_t, RdKafkaDeleter>;
 using KafkaConf = std::unique_ptr<rd_kafka_conf_t, RdKafkaDeleter>;
 using KafkaPartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t, RdKafkaDeleter>;
 using KafkaQueue = std::unique_ptr<rd_kafka_queue_t, RdKafkaDeleter>;
+using KafkaGroupMetadata = std::unique_ptr<rd_kafka_consumer_group_metadata_t, RdKafkaDeleter>;
 
 // A configuration for `role`: `defaults` first, then the user's properties.
 // librdkafka's log lines go to spdlog at debug level; problems that matter

@@ -1,4 +1,5 @@
-// KafkaSink: writes results to one topic through an idempotent producer.
+// KafkaSink: writes results to one topic through a KafkaProducer
+// (idempotent; transactional with --exactly-once).
 //
 // Results keep their key (so the default murmur2 partitioner puts a key in
 // the same partition as Java clients would) and their event timestamp. A
@@ -6,12 +7,11 @@
 // job stops instead of dropping output.
 #pragma once
 
-#include <atomic>
-#include <mutex>
+#include <memory>
 #include <string>
-#include <thread>
 
 #include "connectors/kafka/kafka_client.h"
+#include "connectors/kafka/kafka_producer.h"
 #include "runtime/sink.h"
 
 namespace kappa {
@@ -23,27 +23,26 @@ struct KafkaSinkOptions {
 
 class KafkaSink final : public Sink {
  public:
-  // Connects, checks that the topic exists, and starts serving delivery reports.
+  // Connects a producer of its own (idempotent, not transactional) and
+  // checks that the topic exists.
   static Result<std::unique_ptr<KafkaSink>> open(KafkaSinkOptions options);
-  ~KafkaSink() override;
+  // Writes through `producer`, which other sinks may share (with
+  // --exactly-once every output of a job is in the producer's one
+  // transaction). Checks that the topic exists.
+  static Result<std::unique_ptr<KafkaSink>> open(std::shared_ptr<KafkaProducer> producer, KafkaSinkOptions options);
 
   Status write(const OutputBatch& batch) override;
+  // Flushes the producer: every sink sharing it is flushed too.
   Status flush(std::chrono::milliseconds timeout) override;
 
  private:
-  explicit KafkaSink(KafkaSinkOptions options) : options_(std::move(options)) {}
-  static void on_delivery(rd_kafka_t* rk, const rd_kafka_message_t* message, void* opaque);
-  Status delivery_error();
+  KafkaSink(std::shared_ptr<KafkaProducer> producer, KafkaSinkOptions options)
+      : options_(std::move(options)), producer_(std::move(producer)) {}
 
   KafkaSinkOptions options_;
-  KafkaHandle producer_;
+  // Declared before topic_: the topic handle goes before its producer.
+  std::shared_ptr<KafkaProducer> producer_;
   std::unique_ptr<rd_kafka_topic_t, RdKafkaDeleter> topic_;
-  std::thread poller_;
-  std::atomic<bool> stopping_{false};
-
-  std::atomic<bool> failed_{false};
-  std::mutex error_mu_;
-  Status error_;  // the first delivery failure
 };
 
 }  // namespace kappa

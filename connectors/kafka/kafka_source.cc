@@ -234,6 +234,11 @@ Status KafkaSource::commit(const std::vector<PartitionPosition>& positions) {
   return Status::ok();
 }
 
+KafkaGroupMetadata KafkaSource::group_metadata() const {
+  if (!consumer_) return nullptr;
+  return KafkaGroupMetadata(rd_kafka_consumer_group_metadata(consumer_.get()));
+}
+
 Status KafkaSource::close() {
   if (!consumer_ || closed_) return Status::ok();
   closed_ = true;

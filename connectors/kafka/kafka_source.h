@@ -4,7 +4,8 @@
 // consumer's main queue, so partitions are read and processed in parallel by
 // their tasks; the main queue then carries only group events, which poll()
 // serves on the coordinator thread. Offsets are never committed
-// automatically: only commit(), after the job flushed the outputs.
+// automatically: only commit(), after the job flushed the outputs, or (with
+// --exactly-once) a KafkaTransaction, with group_metadata().
 #pragma once
 
 #include <functional>
@@ -47,6 +48,12 @@ class KafkaSource final : public Source {
   Status commit(const std::vector<PartitionPosition>& positions) override;
   bool bounded() const override { return false; }
   Status close() override;
+
+  const KafkaSourceOptions& options() const { return options_; }
+  // The consumer's group metadata (group, generation, member), for offsets
+  // sent in a producer's transaction; null before start(). Taken anew at
+  // each commit: a rebalance changes the generation. Coordinator thread.
+  KafkaGroupMetadata group_metadata() const;
 
  private:
   static void rebalance_callback(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions,

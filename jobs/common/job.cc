@@ -20,6 +20,42 @@ void set_up_logging(const std::string& job_id, const std::string& level) {
   spdlog::set_default_logger(logger);
 }
 
+Result<std::unique_ptr<CheckpointStore>> open_state(const JobOptions& options, const StoreOptions& store_options = {}) {
+  KAPPA_ASSIGN_OR_RETURN(std::unique_ptr<CheckpointStore> state,
+                         CheckpointStore::open(options.state_dir, options.job_id, store_options));
+  if (state->checkpoint_id() > 0) {
+    spdlog::info("state restored from checkpoint {} in {}", state->checkpoint_id(), state->state_dir());
+  }
+  return state;
+}
+
+// Opens the state store (with --state-dir) into `state` and the endpoints.
+// `state` must outlive the endpoints: the source reads resume offsets from it.
+Result<Endpoints> open_state_and_endpoints(const JobOptions& options, std::unique_ptr<CheckpointStore>& state) {
+  Resume resume;
+  if (options.exactly_once) {
+    // The outputs first: starting the transactional producer settles the
+    // previous incarnation's transaction, and only then do the group's
+    // committed offsets say which checkpoint to resume from. Partitions are
+    // assigned (and resume offsets read) once the runner starts.
+    resume.offset = [&state](const PartitionId& p) { return state->resume_offset(p); };
+    KAPPA_ASSIGN_OR_RETURN(Endpoints endpoints, open_endpoints(options, resume));
+    StoreOptions store_options;
+    const KafkaTransaction* transaction = endpoints.transaction.get();
+    store_options.committed_offsets = [transaction](const std::vector<PartitionId>& partitions) {
+      return transaction->committed_offsets(partitions);
+    };
+    KAPPA_ASSIGN_OR_RETURN(state, open_state(options, store_options));
+    return endpoints;
+  }
+  if (!options.state_dir.empty()) {
+    KAPPA_ASSIGN_OR_RETURN(state, open_state(options));
+    resume.append_to_files = state->checkpoint_id() > 0;
+    resume.offset = [store = state.get()](const PartitionId& p) { return store->resume_offset(p); };
+  }
+  return open_endpoints(options, resume);
+}
+
 }  // namespace
 
 std::optional<int> Job::parse(int argc, char** argv) {
@@ -44,27 +80,14 @@ int Job::run_tasks(TaskFactory make_task) {
   const std::atomic<bool>& stop_requested = install_stop_signal_handlers();
 
   std::unique_ptr<CheckpointStore> state;
-  Resume resume;
-  if (!options_.state_dir.empty()) {
-    Result<std::unique_ptr<CheckpointStore>> opened = CheckpointStore::open(options_.state_dir, options_.job_id);
-    if (!opened.is_ok()) {
-      spdlog::error("{}", opened.status().message());
-      return 1;
-    }
-    state = std::move(opened).value();
-    if (state->checkpoint_id() > 0) {
-      spdlog::info("state restored from checkpoint {} in {}", state->checkpoint_id(), state->state_dir());
-      resume.append_to_files = true;
-    }
-    resume.offset = [store = state.get()](const PartitionId& p) { return store->resume_offset(p); };
-  }
-  Result<Endpoints> endpoints = open_endpoints(options_, resume);
+  Result<Endpoints> endpoints = open_state_and_endpoints(options_, state);
   if (!endpoints.is_ok()) {
     spdlog::error("{}", endpoints.status().message());
     return 1;
   }
   JobRunnerOptions runner_options;
   runner_options.state = state.get();
+  runner_options.transaction = endpoints->transaction.get();
   runner_options.threads = options_.threads;
   runner_options.commit_interval = options_.checkpoint_interval;
   runner_options.stop_requested = &stop_requested;

@@ -243,6 +243,37 @@ TEST_F(JobOptionsTest, MissingInputOrOutput) {
   parse_error({"--brokers", "b", "--input", "i"}, "--output");
 }
 
+TEST_F(JobOptionsTest, ExactlyOnceFlagAndEnvironmentTwin) {
+  EXPECT_FALSE(parse_ok({"--brokers", "b", "--input", "i", "--output", "o"}).exactly_once);
+  EXPECT_TRUE(parse_ok({"--brokers", "b", "--input", "i", "--output", "o", "--state-dir", "/s", "--exactly-once"})
+                  .exactly_once);
+  set_env("KAPPA_EXACTLY_ONCE", "true");
+  EXPECT_TRUE(parse_ok({"--brokers", "b", "--input", "i", "--output", "o", "--state-dir", "/s"}).exactly_once);
+}
+
+TEST_F(JobOptionsTest, ExactlyOnceNeedsStateTopicsAndARealBroker) {
+  const std::vector<std::string> base{"--exactly-once", "--brokers", "b", "--state-dir", "/s"};
+  auto with = [&](std::vector<std::string> more) {
+    std::vector<std::string> args = base;
+    args.insert(args.end(), more.begin(), more.end());
+    return args;
+  };
+  EXPECT_THAT(parse_error({"--exactly-once", "--brokers", "b", "--input", "i", "--output", "o"}, "--exactly-once"),
+              HasSubstr("--state-dir"));
+  EXPECT_THAT(parse_error(with({"--input", "file:in.jsonl", "--output", "o"}), "--exactly-once"), HasSubstr("--input"));
+  EXPECT_THAT(parse_error(with({"--input", "i", "--output", "file:out.jsonl"}), "--exactly-once"),
+              HasSubstr("--output"));
+  EXPECT_THAT(
+      parse_error(with({"--input", "i", "--output", "o", "--late-output", "file:late.jsonl"}), "--exactly-once"),
+      HasSubstr("--late-output"));
+  EXPECT_THAT(
+      parse_error({"--exactly-once", "--brokers", "embedded", "--state-dir", "/s", "--input", "i", "--output", "o"},
+                  "--exactly-once"),
+      HasSubstr("isolation.level"));
+  // Topics everywhere are fine, late output included.
+  EXPECT_TRUE(parse_ok(with({"--input", "i", "--output", "o", "--late-output", "late"})).exactly_once);
+}
+
 TEST_F(JobOptionsTest, FilePrefixWithoutPath) {
   parse_error({"--input", "file:", "--output", "file:out"}, "--input file:");
   parse_error({"--input", "file:in", "--output", "file:"}, "--output file:");

@@ -1,8 +1,8 @@
-// Kill points (state/kill_point.h), and what each of CheckpointStore's
+// Kill points (runtime/kill_point.h), and what each of CheckpointStore's
 // leaves on disk: a helper process commits a step and dies at the point;
 // the store reopened here must hold the previous step or the new one,
 // whole, never a mix, and go on committing.
-#include "state/kill_point.h"
+#include "runtime/kill_point.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

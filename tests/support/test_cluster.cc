@@ -50,12 +50,17 @@ Status TestCluster::create_topic(const std::string& topic, int partitions) {
 }
 
 Status TestCluster::produce(const std::string& topic, const std::vector<std::pair<std::string, std::string>>& records) {
+  return produce_to(topic, RD_KAFKA_PARTITION_UA, records);
+}
+
+Status TestCluster::produce_to(const std::string& topic, int32_t partition,
+                               const std::vector<std::pair<std::string, std::string>>& records) {
   std::unique_ptr<rd_kafka_topic_t, RdKafkaDeleter> handle(rd_kafka_topic_new(producer_.get(), topic.c_str(), nullptr));
   if (handle == nullptr) {
     return Status::invalid_argument("topic '" + topic + "': " + kafka_error_text(rd_kafka_last_error()));
   }
   for (const auto& [key, value] : records) {
-    KAPPA_RETURN_IF_ERROR(produce_record(producer_.get(), handle.get(), RD_KAFKA_PARTITION_UA, key, value));
+    KAPPA_RETURN_IF_ERROR(produce_record(producer_.get(), handle.get(), partition, key, value));
   }
   return flush_producer(producer_.get(), std::chrono::seconds(60));
 }
@@ -81,13 +86,21 @@ bool TestCluster::wait_for_count(const std::string& topic, int64_t records, std:
   return false;
 }
 
-Result<std::vector<ConsumedRecord>> TestCluster::read_all(const std::string& topic) {
+Result<std::vector<ConsumedRecord>> TestCluster::read_all(const std::string& topic, Isolation isolation) {
   KAPPA_ASSIGN_OR_RETURN(int partitions, partition_count(topic));
   KAPPA_ASSIGN_OR_RETURN(std::vector<PartitionOffsets> ends,
                          query_watermarks(producer_.get(), topic, partitions, std::chrono::seconds(5)));
-  KAPPA_ASSIGN_OR_RETURN(KafkaConf conf, make_kafka_conf(KafkaRole::kConsumer, {bootstrap_, {}},
-                                                         {{"group.id", unique_topic("reader")},
-                                                          {"enable.auto.commit", "false"}}));
+  // A partition is read to its end when a record at its last offset arrives
+  // or the consumer reports the end there: with transactions the last
+  // offset holds a commit or abort marker, which no consumer receives.
+  KAPPA_ASSIGN_OR_RETURN(
+      KafkaConf conf,
+      make_kafka_conf(
+          KafkaRole::kConsumer, {bootstrap_, {}},
+          {{"group.id", unique_topic("reader")},
+           {"enable.auto.commit", "false"},
+           {"enable.partition.eof", "true"},
+           {"isolation.level", isolation == Isolation::kReadCommitted ? "read_committed" : "read_uncommitted"}}));
   KAPPA_ASSIGN_OR_RETURN(KafkaHandle consumer, make_kafka_client(KafkaRole::kConsumer, std::move(conf)));
   KafkaPartitionList assignment(rd_kafka_topic_partition_list_new(static_cast<int>(ends.size())));
   std::map<int32_t, int64_t> remaining;
@@ -110,6 +123,11 @@ Result<std::vector<ConsumedRecord>> TestCluster::read_all(const std::string& top
                          std::string(static_cast<const char*>(m->payload), m->len), m->partition, m->offset});
       auto it = remaining.find(m->partition);
       if (it != remaining.end() && m->offset + 1 >= it->second) remaining.erase(it);
+    } else if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      // m->offset: the next offset to read (for read_committed, the end of
+      // what is committed, short of the end while a transaction is open).
+      auto it = remaining.find(m->partition);
+      if (it != remaining.end() && m->offset >= it->second) remaining.erase(it);
     }
     rd_kafka_message_destroy(m);
   }

@@ -18,6 +18,12 @@ namespace kappa::testing {
 
 enum class ClusterKind { kEmbedded, kReal };
 
+// What a reader of a topic sees of transactional writes.
+enum class Isolation {
+  kReadCommitted,    // committed transactions only (librdkafka's default)
+  kReadUncommitted,  // every record written, aborted transactions included
+};
+
 struct ConsumedRecord {
   std::string key;
   std::string value;
@@ -38,12 +44,18 @@ class TestCluster {
   // Produces (key, value) records with an idempotent producer and waits for
   // every acknowledgement.
   Status produce(const std::string& topic, const std::vector<std::pair<std::string, std::string>>& records);
+  // The same, into one partition of the topic.
+  Status produce_to(const std::string& topic, int32_t partition,
+                    const std::vector<std::pair<std::string, std::string>>& records);
   // Total records in the topic (sum of high watermarks).
   Result<int64_t> count(const std::string& topic);
   // Waits until the topic holds at least `records`; false on timeout.
   bool wait_for_count(const std::string& topic, int64_t records, std::chrono::milliseconds timeout);
-  // Every record in the topic now, in partition order.
-  Result<std::vector<ConsumedRecord>> read_all(const std::string& topic);
+  // Every record in the topic now, in partition order, as a consumer with
+  // `isolation` sees them. With kReadCommitted, waits until no transaction
+  // is open on the topic (up to 120 s in all).
+  Result<std::vector<ConsumedRecord>> read_all(const std::string& topic,
+                                               Isolation isolation = Isolation::kReadCommitted);
 
  private:
   TestCluster() = default;

@@ -4,7 +4,8 @@
 //   KAPPA_KILL_POINT("after_write_batch");
 //
 // compiles to nothing unless KAPPA_KILL_POINTS is defined (the CMake option
-// of the same name, on in builds with tests). When it is, and the
+// of the same name, on in builds with tests; a public definition of
+// kappa::runtime, so every library above it agrees). When it is, and the
 // environment variable KAPPA_KILL_POINT is `after_write_batch` (or
 // `after_write_batch:N`: the N-th time the point is reached), the process
 // writes one line to stderr and calls _exit(137), the exit code a shell
@@ -13,7 +14,9 @@
 // Header-only and free of dependencies, so that any library can place its
 // own points. Points in state/ (CheckpointStore::commit, in this order):
 // after_write_batch, after_checkpoint_files, after_manifest_temp,
-// after_manifest_rename, before_prune.
+// after_manifest_rename, before_prune. In runtime/ (JobRunner's checkpoint
+// with --exactly-once, after the state checkpoint): before_transaction_commit,
+// after_transaction_commit.
 //
 // Thread-safe. The counter behind `:N` counts only the point the variable
 // names, across all threads of the process.
