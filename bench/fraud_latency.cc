@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <chrono>
@@ -61,15 +62,27 @@ using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 using testing::ChildProcess;
 
-// Client settings for low latency, given before the user's -X so that those
-// win. The job's consumer asks the broker to answer an empty fetch within
-// 1 ms: the embedded broker always holds an empty fetch for the whole
-// fetch.wait.max.ms (500 ms by default), even when records arrive meanwhile.
-// Producers send at once rather than waiting up to 5 ms (linger.ms, the
-// default of the job's sink and of the generator) to fill a batch.
-const std::vector<std::string> kJobLatencyProperties{"consumer.fetch.wait.max.ms=1", "producer.linger.ms=0"};
-const std::vector<std::string> kGeneratorLatencyProperties{"linger.ms=0"};
-const std::vector<std::string> kReaderLatencyProperties{"fetch.wait.max.ms=1"};
+// librdkafka settings per kind of broker, given before the user's -X and
+// --gen-X, which win.
+//
+// Apache Kafka answers a fetch as soon as a record arrives, so the default
+// fetch.wait.max.ms (500 ms) costs consumers no latency; and on 2 cores the
+// producers' default linger.ms (5 ms) gives lower latencies than 0 to 2 ms,
+// whose many small requests cost the broker more CPU than the wait saves
+// (bench/README.md has the figures). Real Kafka gets the clients' defaults.
+//
+// The embedded broker holds an empty fetch for the whole fetch.wait.max.ms,
+// even when records arrive meanwhile, so there consumers ask for 1 ms.
+struct ClientTuning {
+  std::vector<std::string> job;        // as the job's -X
+  std::vector<std::string> generator;  // as the generator's -X
+  std::vector<std::string> reader;     // for this process's reader of the scores
+};
+
+ClientTuning tuning_for(const std::string& broker_kind) {
+  if (broker_kind == "embedded") return {{"consumer.fetch.wait.max.ms=1"}, {}, {"fetch.wait.max.ms=1"}};
+  return {};
+}
 
 constexpr milliseconds kTopicTimeout{30'000};
 constexpr milliseconds kAssignmentTimeout{60'000};
@@ -88,6 +101,7 @@ struct Flags {
   int partitions = 8;
   int duration_s = 20;
   int warmup_s = 3;
+  int broker_warmup_s = 10;
   int job_threads = 2;
   int64_t cards = 200'000;
   bool json = false;
@@ -106,6 +120,7 @@ struct Flags {
 struct BrokerAccess {
   std::string kind;  // "real" or "embedded"
   std::string bootstrap;
+  ClientTuning tuning;
   std::function<Status(const std::string& topic)> create_topic;
 };
 
@@ -231,6 +246,14 @@ Status child_failed(const std::string& what, const ChildProcess& child, const st
   return Status::unavailable(what + "; its log (" + log_path + ") ends with:\n" + child.output_tail(15));
 }
 
+// Adds `-X property` for each property to a command line.
+void append_properties(std::vector<std::string>& argv, const std::vector<std::string>& properties) {
+  for (const std::string& property : properties) {
+    argv.push_back("-X");
+    argv.push_back(property);
+  }
+}
+
 // Starts the job and waits until its consumer holds its partitions, so that
 // the group join is not part of the measurement.
 Result<std::unique_ptr<ChildProcess>> start_job(const Flags& flags, const BrokerAccess& broker,
@@ -249,12 +272,8 @@ Result<std::unique_ptr<ChildProcess>> start_job(const Flags& flags, const Broker
                                 "10s",
                                 "--threads",
                                 std::to_string(flags.job_threads)};
-  for (const auto* properties : {&kJobLatencyProperties, &flags.job_properties}) {
-    for (const std::string& property : *properties) {
-      argv.push_back("-X");
-      argv.push_back(property);
-    }
-  }
+  append_properties(argv, broker.tuning.job);
+  append_properties(argv, flags.job_properties);
   KAPPA_ASSIGN_OR_RETURN(std::unique_ptr<ChildProcess> job, ChildProcess::spawn(argv, log_path));
   const auto deadline = Clock::now() + kAssignmentTimeout;
   // The job's Kafka source logs "assigned N partition(s); ..." (kafka_source.cc).
@@ -269,9 +288,11 @@ Result<std::unique_ptr<ChildProcess>> start_job(const Flags& flags, const Broker
   return job;
 }
 
+// The generator's labels go to `labels_path`, not to a topic: nothing here
+// reads them, and on 2 cores a labels topic would double the broker's work.
 Result<std::unique_ptr<ChildProcess>> start_sender(const Flags& flags, const BrokerAccess& broker,
-                                                   const std::string& topic, int64_t rate,
-                                                   const std::string& log_path) {
+                                                   const std::string& topic, const std::string& labels_path,
+                                                   int64_t rate, const std::string& log_path) {
   std::vector<std::string> argv{flags.kappa_tool,
                                 "gen",
                                 "transactions",
@@ -286,13 +307,11 @@ Result<std::unique_ptr<ChildProcess>> start_sender(const Flags& flags, const Bro
                                 "--cards",
                                 std::to_string(flags.cards),
                                 "--seed",
-                                "1"};
-  for (const auto* properties : {&kGeneratorLatencyProperties, &flags.generator_properties}) {
-    for (const std::string& property : *properties) {
-      argv.push_back("-X");
-      argv.push_back(property);
-    }
-  }
+                                "1",
+                                "--labels-output",
+                                "file:" + labels_path};
+  append_properties(argv, broker.tuning.generator);
+  append_properties(argv, flags.generator_properties);
   return ChildProcess::spawn(argv, log_path);
 }
 
@@ -311,6 +330,13 @@ Status read_sender_summary(const ChildProcess& sender, const std::string& log_pa
     }
   }
   return child_failed("the generator printed no summary line", sender, log_path);
+}
+
+// The reader's consumer is tuned like the job's: the broker's tuning, then -X.
+std::vector<std::string> reader_properties(const Flags& flags, const BrokerAccess& broker) {
+  std::vector<std::string> properties = broker.tuning.reader;
+  properties.insert(properties.end(), flags.job_properties.begin(), flags.job_properties.end());
+  return properties;
 }
 
 // Hands the transaction id and event time of one message read back to
@@ -344,15 +370,12 @@ Result<RunReport> run_at_rate(const Flags& flags, const BrokerAccess& broker, in
   const std::string suffix = std::to_string(::getpid()) + "-" + std::to_string(rate) + "-" + std::to_string(number);
   const std::string transactions = "fraud-tx-" + suffix;
   const std::string scores = "fraud-scores-" + suffix;
-  // The generator also writes each transaction's label to <topic>-labels.
-  for (const std::string& topic : {transactions, transactions + "-labels", scores}) {
-    KAPPA_RETURN_IF_ERROR(broker.create_topic(topic));
-  }
+  for (const std::string& topic : {transactions, scores}) KAPPA_RETURN_IF_ERROR(broker.create_topic(topic));
   // The topic is fresh, so its beginning is its end, without the race of
   // resolving "end" after the first message is written.
   KAPPA_ASSIGN_OR_RETURN(
       std::unique_ptr<fraud::TopicReader> reader,
-      fraud::TopicReader::open(KafkaClientOptions{broker.bootstrap, kReaderLatencyProperties},
+      fraud::TopicReader::open(KafkaClientOptions{broker.bootstrap, reader_properties(flags, broker)},
                                {flags.bare ? transactions : scores}, fraud::TopicReader::Start::kBeginning));
 
   const std::string run_name = broker.kind + "-" + suffix;
@@ -362,8 +385,9 @@ Result<RunReport> run_at_rate(const Flags& flags, const BrokerAccess& broker, in
   if (!flags.bare) {
     KAPPA_ASSIGN_OR_RETURN(job, start_job(flags, broker, transactions, scores, "fraud-latency-" + run_name, job_log));
   }
+  const std::filesystem::path labels = work_dir / ("labels-" + run_name + ".jsonl");
   KAPPA_ASSIGN_OR_RETURN(std::unique_ptr<ChildProcess> sender,
-                         start_sender(flags, broker, transactions, rate, sender_log));
+                         start_sender(flags, broker, transactions, labels.string(), rate, sender_log));
   const auto sender_deadline = Clock::now() + std::chrono::seconds(flags.warmup_s + flags.duration_s) + kSenderGrace;
 
   LatencyCollector collector(static_cast<double>(rate), flags.warmup_s * rate);
@@ -409,6 +433,8 @@ Result<RunReport> run_at_rate(const Flags& flags, const BrokerAccess& broker, in
       report.job_cpu_s = job->cpu_seconds();
     }
   }
+  std::error_code ignored;
+  std::filesystem::remove(labels, ignored);
   report.scored = collector.scored();
   report.duplicates = collector.duplicates();
   std::vector<double> latencies = collector.measured_latencies_ms();
@@ -476,12 +502,22 @@ void print_table(FILE* out, const Flags& flags, const std::vector<RunReport>& re
   }
 }
 
+void print_summary_line(const RunReport& r, const char* note) {
+  std::fprintf(stderr,
+               "[%s] %lld/s: p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms; %.0f scores/s; %lld of %lld "
+               "scored%s\n",
+               r.broker.c_str(), static_cast<long long>(r.rate), r.latency.p50_ms, r.latency.p99_ms, r.latency.p999_ms,
+               r.latency.max_ms, r.achieved_rps, static_cast<long long>(r.scored), static_cast<long long>(r.sent),
+               note);
+}
+
 // Runs every rate on one broker, appending to `reports`; false if a run
 // could not be completed (its error is printed).
 bool run_broker(const Flags& flags, const std::string& which, const std::filesystem::path& work_dir,
                 std::vector<RunReport>& reports) {
   BrokerAccess broker;
-  broker.kind = which;
+  broker.kind = which == "embedded" ? "embedded" : "real";
+  broker.tuning = tuning_for(broker.kind);
   std::unique_ptr<EmbeddedBroker> embedded;
   std::unique_ptr<LocalKafka> local;  // stopped when this returns
   KafkaHandle admin;
@@ -493,7 +529,6 @@ bool run_broker(const Flags& flags, const std::string& which, const std::filesys
       std::fprintf(stderr, "[embedded] broker at %s (in this process)\n", broker.bootstrap.c_str());
       return Status::ok();
     }
-    broker.kind = "real";
     if (which == "real") {
       std::fprintf(stderr, "[real] starting Apache Kafka with %s...\n", flags.kafka_local.c_str());
       KAPPA_ASSIGN_OR_RETURN(
@@ -519,6 +554,24 @@ bool run_broker(const Flags& flags, const std::string& which, const std::filesys
     return false;
   }
   int number = 0;
+  // Not counted: a JVM broker compiles its request paths during its first
+  // tens of seconds under load, which a long-running broker has done long
+  // ago. One run at the highest rate gets that out of the way.
+  if (broker.kind == "real" && flags.broker_warmup_s > 0) {
+    Flags warm_up = flags;
+    warm_up.duration_s = flags.broker_warmup_s;
+    warm_up.warmup_s = 0;
+    warm_up.timeline = false;
+    const int64_t rate = *std::max_element(flags.rates.begin(), flags.rates.end());
+    std::fprintf(stderr, "[real] warming the broker up: %lld/s for %d s (not counted)...\n",
+                 static_cast<long long>(rate), warm_up.duration_s);
+    Result<RunReport> report = run_at_rate(warm_up, broker, rate, ++number, work_dir);
+    if (!report.is_ok()) {
+      std::fprintf(stderr, "fraud_latency: [real] warm-up: %s\n", report.status().message().c_str());
+      return false;
+    }
+    print_summary_line(*report, " (warm-up, not counted)");
+  }
   for (int64_t rate : flags.rates) {
     std::fprintf(stderr, "[%s] %lld transactions/s for %d s (+%d s warm-up)...\n", broker.kind.c_str(),
                  static_cast<long long>(rate), flags.duration_s, flags.warmup_s);
@@ -528,14 +581,8 @@ bool run_broker(const Flags& flags, const std::string& which, const std::filesys
                    report.status().message().c_str());
       return false;
     }
-    const RunReport& r = *report;
-    std::fprintf(stderr,
-                 "[%s] %lld/s: p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms; %.0f scores/s; "
-                 "%lld of %lld scored%s\n",
-                 broker.kind.c_str(), static_cast<long long>(rate), r.latency.p50_ms, r.latency.p99_ms,
-                 r.latency.p999_ms, r.latency.max_ms, r.achieved_rps, static_cast<long long>(r.scored),
-                 static_cast<long long>(r.sent), r.problems.empty() ? "" : " -- FAILED");
-    if (flags.json) print_json(flags, r);
+    print_summary_line(*report, report->problems.empty() ? "" : " -- FAILED");
+    if (flags.json) print_json(flags, *report);
     reports.push_back(std::move(*report));
   }
   return true;
@@ -565,12 +612,18 @@ int run_main(int argc, char** argv) {
           ->check(CLI::Range(1, 3600));
   CLI::Option* warmup = app.add_option("--warmup", flags.warmup_s, "Seconds of the schedule not counted. Default: 3.")
                             ->check(CLI::Range(0, 3600));
+  CLI::Option* broker_warmup =
+      app.add_option("--broker-warmup", flags.broker_warmup_s,
+                     "Seconds of an uncounted run at the highest rate before the runs on real Kafka, while the "
+                     "JVM compiles. Default: 10; 0 for none.")
+          ->check(CLI::Range(0, 3600));
   app.add_option("--partitions", flags.partitions, "Partitions of each topic. Default: 8.")->check(CLI::Range(1, 1000));
   app.add_option("--job-threads", flags.job_threads, "The job's --threads. Default: 2.")->check(CLI::Range(1, 1024));
   app.add_option("--cards", flags.cards, "The generator's --cards. Default: 200000.")
       ->check(CLI::Range(int64_t{1}, int64_t{1'000'000}));
   app.add_flag("--json", flags.json, "Print one JSON object per run on stdout, and nothing else there.");
-  app.add_flag("--quick", flags.quick, "A smoke run: 2000/s for 4 s after 1 s of warm-up (unless given explicitly).");
+  app.add_flag("--quick", flags.quick,
+               "A smoke run: 2000/s for 4 s after 1 s of warm-up, no broker warm-up (unless given explicitly).");
   app.add_option("-X", flags.job_properties,
                  "A librdkafka property for the job (key=value, consumer.key=value, producer.key=value), after "
                  "the low-latency defaults. Repeatable.")
@@ -592,6 +645,7 @@ int run_main(int argc, char** argv) {
     if (rates->count() == 0) flags.rates = {2'000};
     if (duration->count() == 0) flags.duration_s = 4;
     if (warmup->count() == 0) flags.warmup_s = 1;
+    if (broker_warmup->count() == 0) flags.broker_warmup_s = 0;
   }
   for (const std::string* executable : {&flags.fraud_scoring, &flags.kappa_tool}) {
     if (::access(executable->c_str(), X_OK) != 0) {
