@@ -441,13 +441,15 @@ Result<RunReport> run_at_rate(const Flags& flags, const BrokerAccess& broker, in
   report.latency = fraud::summarize_latency(latencies);
   report.achieved_rps = collector.achieved_rps();
   if (flags.timeline) print_timeline(report, collector);
+  const std::string see_log = job ? " (job log: " + job_log + ")" : "";
   if (report.scored < report.sent) {
     report.problems.push_back(std::to_string(report.sent - report.scored) + " of " + std::to_string(report.sent) +
-                              " transactions have no score " + std::to_string(kDrainTimeout.count() / 1000) +
-                              " s after the last was sent (job log: " + job_log + ")");
+                              " transactions " + (job ? "have no score " : "were not read back ") +
+                              std::to_string(kDrainTimeout.count() / 1000) + " s after the last was sent" + see_log);
   }
   if (report.duplicates > 0) {
-    report.problems.push_back(std::to_string(report.duplicates) + " duplicate scores (job log: " + job_log + ")");
+    report.problems.push_back(std::to_string(report.duplicates) +
+                              " duplicates (a transaction read back more than once)" + see_log);
   }
   if (collector.unreadable() > 0) {
     report.problems.push_back(std::to_string(collector.unreadable()) +
