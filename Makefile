@@ -1,5 +1,5 @@
 # The two commands of the README:
-#   make demo   build, then run the demo job end to end on the embedded broker
+#   make demo   build, then watch fraud scoring live on the embedded broker
 #   make test   build, then run every test (unit, embedded broker, real Kafka)
 # Both install what the build needs first (scripts/setup), so a fresh machine
 # needs nothing else. CI (.ci/run) calls `make test`.
