@@ -175,4 +175,14 @@ std::string ChildProcess::output_tail(int lines) const {
   return text;
 }
 
+Result<ProgramRun> run_to_exit(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
+  KAPPA_ASSIGN_OR_RETURN(std::unique_ptr<ChildProcess> child, ChildProcess::spawn(argv));
+  const std::optional<int> code = child->wait(timeout);
+  if (!code) {
+    return Status::aborted(argv[0] + " did not exit within " + std::to_string(timeout.count()) + " ms:\n" +
+                           child->output_tail(20));
+  }
+  return ProgramRun{*code, child->output()};
+}
+
 }  // namespace kappa::testing

@@ -80,4 +80,14 @@ class ChildProcess {
   int64_t max_rss_bytes_ = 0;
 };
 
+// How a program that ran to its end ended, and what it printed.
+struct ProgramRun {
+  int exit_code = -1;  // or -N if signal N ended it
+  std::string log;     // stdout and stderr
+};
+
+// Runs argv[0] with `argv` and waits up to `timeout` for it to exit; an
+// error if it cannot be started or is still running then (it is killed).
+Result<ProgramRun> run_to_exit(const std::vector<std::string>& argv, std::chrono::milliseconds timeout);
+
 }  // namespace kappa::testing

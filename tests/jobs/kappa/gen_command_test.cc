@@ -15,45 +15,28 @@
 #include "connectors/codec/message_codec.h"
 #include "jobs/gen/transaction_generator.h"
 #include "tests/support/child_process.h"
+#include "tests/support/temp_dir.h"
 
 namespace kappa::gen {
 namespace {
 
-struct KappaRun {
-  int exit_code = -1;
-  std::string log;  // stdout and stderr
-};
+using KappaRun = testing::ProgramRun;
 
 KappaRun run_kappa(std::vector<std::string> args) {
   args.insert(args.begin(), KAPPA_PATH);
-  Result<std::unique_ptr<testing::ChildProcess>> child = testing::ChildProcess::spawn(args);
-  EXPECT_TRUE(child.is_ok()) << child.status().message();
-  if (!child.is_ok()) return {};
-  const std::optional<int> code = (*child)->wait(std::chrono::seconds(60));
-  EXPECT_TRUE(code.has_value()) << "kappa did not exit within a minute";
-  return {code.value_or(-1), (*child)->output()};
+  Result<KappaRun> run = testing::run_to_exit(args, std::chrono::seconds(60));
+  EXPECT_TRUE(run.is_ok()) << run.status().message();
+  return run.is_ok() ? *run : KappaRun{};
 }
 
 // A fresh folder, removed at the end of the test.
 class GenCommandTest : public ::testing::Test {
  protected:
-  GenCommandTest() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "gen_command_test-XXXXXX").string();
-    EXPECT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  ~GenCommandTest() override { std::filesystem::remove_all(dir_); }
-
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-  std::vector<std::string> lines(const std::string& name) const {
-    std::ifstream in(path(name));
-    std::vector<std::string> out;
-    for (std::string line; std::getline(in, line);) out.push_back(line);
-    return out;
-  }
+  std::string path(const std::string& name) const { return dir_.path(name); }
+  std::vector<std::string> lines(const std::string& name) const { return dir_.read(name); }
 
  private:
-  std::filesystem::path dir_;
+  testing::TempDir dir_{"gen_command_test"};
 };
 
 int count_lines(const std::string& text) { return static_cast<int>(std::count(text.begin(), text.end(), '\n')); }

@@ -18,59 +18,26 @@
 
 #include "operators/anomaly/random.h"
 #include "tests/support/child_process.h"
+#include "tests/support/temp_dir.h"
 
 namespace kappa::score_series {
 namespace {
 
 using ::testing::HasSubstr;
 
-// A folder of input and output files, removed at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "score_series_test-XXXXXX").string();
-    EXPECT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  ~TempDir() { std::filesystem::remove_all(dir_); }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
+using kappa::testing::ProgramRun;
 
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-
-  std::string write(const std::string& name, const std::vector<std::string>& lines) const {
-    std::ofstream out(path(name));
-    for (const std::string& line : lines) out << line << "\n";
-    return path(name);
-  }
-  std::vector<std::string> read(const std::string& name) const {
-    std::ifstream in(path(name));
-    std::vector<std::string> lines;
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
-    return lines;
-  }
-
- private:
-  std::filesystem::path dir_;
+// A test's files, in a folder of their own.
+struct TempDir : kappa::testing::TempDir {
+  TempDir() : kappa::testing::TempDir("score_series_test") {}
 };
 
-struct JobRun {
-  int exit_code = -1;
-  std::string log;  // stdout and stderr
-};
-
-JobRun run_score_series(const std::vector<std::string>& args) {
+ProgramRun run_score_series(const std::vector<std::string>& args) {
   std::vector<std::string> argv{KAPPA_SCORE_SERIES_PATH};
   argv.insert(argv.end(), args.begin(), args.end());
-  Result<std::unique_ptr<kappa::testing::ChildProcess>> child = kappa::testing::ChildProcess::spawn(argv);
-  EXPECT_TRUE(child.is_ok()) << child.status().message();
-  if (!child.is_ok()) return {};
-  JobRun run;
-  const std::optional<int> code = (*child)->wait(std::chrono::seconds(30));
-  EXPECT_TRUE(code.has_value()) << "score_series did not exit within 30 s";
-  run.exit_code = code.value_or(-1);
-  run.log = (*child)->output();
-  return run;
+  Result<ProgramRun> run = kappa::testing::run_to_exit(argv, std::chrono::seconds(30));
+  EXPECT_TRUE(run.is_ok()) << run.status().message();
+  return run.is_ok() ? *run : ProgramRun{};
 }
 
 std::vector<std::string> split(const std::string& line) {
@@ -147,7 +114,7 @@ TEST(ScoreSeriesTest, ZScoreSpikesGetTheHighestScoresAndAlarms) {
   lines.insert(lines.begin(), "timestamp,value");
   const std::string input = dir.write("series.csv", lines);
   lines.erase(lines.begin());
-  const JobRun run = run_score_series({"--input", input, "--output", dir.path("scores.csv"), "--detector", "zscore",
+  const ProgramRun run = run_score_series({"--input", input, "--output", dir.path("scores.csv"), "--detector", "zscore",
                                        "--threshold", "0.9", "--quiet-period", "10m"});
   ASSERT_EQ(run.exit_code, 0) << run.log;
   EXPECT_THAT(run.log, HasSubstr("600 points scored, 3 alarms"));
@@ -161,7 +128,7 @@ TEST(ScoreSeriesTest, HalfSpaceTreesSpikesGetTheHighestScoresAndAlarms) {
   std::vector<std::string> lines = make_series().iso_lines;
   const std::string input = dir.write("series.csv", lines);
   // No --min/--max: the range comes from the first 100 values (no spike there).
-  const JobRun run = run_score_series({"--input", input, "--output", dir.path("scores.csv"), "--detector", "hst",
+  const ProgramRun run = run_score_series({"--input", input, "--output", dir.path("scores.csv"), "--detector", "hst",
                                        "--window-size", "100", "--height", "4", "--seed", "3", "--threshold", "0.9"});
   ASSERT_EQ(run.exit_code, 0) << run.log;
   const Scores scores = check_output(dir.read("scores.csv"), lines);
@@ -176,7 +143,7 @@ TEST(ScoreSeriesTest, EpochMillisecondsGiveTheSameScoresAsIsoTimes) {
   auto scores_of = [&](const std::vector<std::string>& lines, const std::string& name) {
     std::vector<std::string> args = {"--input", dir.write(name + ".csv", lines), "--output", dir.path(name + ".out")};
     args.insert(args.end(), flags.begin(), flags.end());
-    const JobRun run = run_score_series(args);
+    const ProgramRun run = run_score_series(args);
     EXPECT_EQ(run.exit_code, 0) << run.log;
     return check_output(dir.read(name + ".out"), lines);
   };
@@ -190,12 +157,12 @@ TEST(ScoreSeriesTest, EpochMillisecondsGiveTheSameScoresAsIsoTimes) {
 TEST(ScoreSeriesTest, AMalformedLineIsReportedWithItsNumber) {
   TempDir dir;
   const std::string input = dir.write("series.csv", {"timestamp,value", "1000,1", "2000,2", "", "3000,abc", "4000,4"});
-  const JobRun run = run_score_series({"--input", input, "--output", dir.path("out.csv"), "--detector", "zscore"});
+  const ProgramRun run = run_score_series({"--input", input, "--output", dir.path("out.csv"), "--detector", "zscore"});
   EXPECT_EQ(run.exit_code, 1) << run.log;
   EXPECT_THAT(run.log, HasSubstr("score_series: line 5: value 'abc' is not a number"));
 
   const std::string bad_time = dir.write("bad_time.csv", {"1000,1", "yesterday,2"});
-  const JobRun time_run = run_score_series({"--input", bad_time, "--output", dir.path("out.csv"), "--detector", "hst"});
+  const ProgramRun time_run = run_score_series({"--input", bad_time, "--output", dir.path("out.csv"), "--detector", "hst"});
   EXPECT_EQ(time_run.exit_code, 1) << time_run.log;
   EXPECT_THAT(time_run.log, HasSubstr("line 2: timestamp 'yesterday' is neither epoch milliseconds nor an ISO-8601"));
 }
@@ -203,7 +170,7 @@ TEST(ScoreSeriesTest, AMalformedLineIsReportedWithItsNumber) {
 TEST(ScoreSeriesTest, OnErrorSkipSkipsAndCountsMalformedLines) {
   TempDir dir;
   const std::string input = dir.write("series.csv", {"1000,1", "2000", "3000,3,x", "4000,4"});
-  const JobRun run = run_score_series(
+  const ProgramRun run = run_score_series(
       {"--input", input, "--output", dir.path("out.csv"), "--detector", "zscore", "--on-error", "skip"});
   ASSERT_EQ(run.exit_code, 0) << run.log;
   EXPECT_THAT(run.log, HasSubstr("skipped 2 malformed line(s); the first: line 2: expected 'timestamp,value'"));
@@ -236,7 +203,7 @@ TEST(ScoreSeriesTest, BadFlagsExitWithCodeTwoAndOneLine) {
       {{"--detector", "zscore", "--no-such-flag"}, "no-such-flag"},
   };
   for (const Case& c : cases) {
-    const JobRun run = run_with(c.flags);
+    const ProgramRun run = run_with(c.flags);
     EXPECT_EQ(run.exit_code, 2) << run.log;
     EXPECT_THAT(run.log, HasSubstr(c.message));
     EXPECT_EQ(std::count(run.log.begin(), run.log.end(), '\n'), 1) << run.log;
@@ -245,7 +212,7 @@ TEST(ScoreSeriesTest, BadFlagsExitWithCodeTwoAndOneLine) {
 
 TEST(ScoreSeriesTest, AMissingInputFileExitsWithCodeOne) {
   TempDir dir;
-  const JobRun run =
+  const ProgramRun run =
       run_score_series({"--input", dir.path("nowhere.csv"), "--output", dir.path("out.csv"), "--detector", "zscore"});
   EXPECT_EQ(run.exit_code, 1) << run.log;
   EXPECT_THAT(run.log, HasSubstr("cannot open --input '" + dir.path("nowhere.csv") + "'"));
@@ -255,7 +222,7 @@ TEST(ScoreSeriesTest, AMissingInputFileExitsWithCodeOne) {
 TEST(ScoreSeriesTest, ADashWritesToStdout) {
   TempDir dir;
   const std::string input = dir.write("series.csv", {"1000,1", "2000,2"});
-  const JobRun run = run_score_series({"--input", input, "--output", "-", "--detector", "zscore"});
+  const ProgramRun run = run_score_series({"--input", input, "--output", "-", "--detector", "zscore"});
   EXPECT_EQ(run.exit_code, 0) << run.log;
   EXPECT_THAT(run.log, HasSubstr("timestamp,value,score,alarm\n1000,1,0,0\n2000,2,0,0\n"));
 }

@@ -20,56 +20,24 @@
 
 #include "runtime/record.h"
 #include "tests/support/child_process.h"
+#include "tests/support/temp_dir.h"
 
 namespace kappa::window_agg::testing {
 
-// A folder of input and output files, removed at the end of the test.
-class JobFiles {
- public:
-  JobFiles() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "window_agg_test-XXXXXX").string();
-    EXPECT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  ~JobFiles() { std::filesystem::remove_all(dir_); }
-  JobFiles(const JobFiles&) = delete;
-  JobFiles& operator=(const JobFiles&) = delete;
-
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-
-  void write(const std::string& name, const std::vector<std::string>& lines) const {
-    std::ofstream out(path(name));
-    for (const std::string& line : lines) out << line << "\n";
-  }
-  std::vector<std::string> read(const std::string& name) const {
-    std::ifstream in(path(name));
-    std::vector<std::string> lines;
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
-    return lines;
-  }
-
- private:
-  std::filesystem::path dir_;
+// A test's input and output files, in a folder of their own.
+struct JobFiles : kappa::testing::TempDir {
+  JobFiles() : kappa::testing::TempDir("window_agg_test") {}
 };
 
-struct JobRun {
-  int exit_code = -1;
-  std::string log;  // what the job printed (stdout and stderr)
-};
+using JobRun = kappa::testing::ProgramRun;
 
 // Runs window_agg with `args` and waits for it to exit.
 inline JobRun run_window_agg(const std::vector<std::string>& args) {
   std::vector<std::string> argv{KAPPA_WINDOW_AGG_PATH};
   argv.insert(argv.end(), args.begin(), args.end());
-  Result<std::unique_ptr<kappa::testing::ChildProcess>> child = kappa::testing::ChildProcess::spawn(argv);
-  EXPECT_TRUE(child.is_ok()) << child.status().message();
-  if (!child.is_ok()) return {};
-  JobRun run;
-  const std::optional<int> code = (*child)->wait(std::chrono::seconds(60));
-  EXPECT_TRUE(code.has_value()) << "window_agg did not exit within a minute";
-  run.exit_code = code.value_or(-1);
-  run.log = (*child)->output();
-  return run;
+  Result<JobRun> run = kappa::testing::run_to_exit(argv, std::chrono::seconds(60));
+  EXPECT_TRUE(run.is_ok()) << run.status().message();
+  return run.is_ok() ? *run : JobRun{};
 }
 
 // Parses one output line; a line that is not a JSON object fails the test.
