@@ -16,8 +16,6 @@
 //      stops the job, which must exit 0.
 // Scores of transactions scheduled in the first --warmup seconds are not
 // counted. See bench/README.md.
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -37,6 +35,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/bench_process.h"
 #include "bench/local_kafka.h"
 #include "connectors/kafka/embedded_broker.h"
 #include "jobs/fraud_scoring/evaluation.h"
@@ -91,10 +90,6 @@ constexpr milliseconds kDrainTimeout{10'000};  // for the last scores, once the 
 constexpr milliseconds kSenderGrace{60'000};   // beyond its schedule, for the sender to finish
 constexpr milliseconds kJobStopGrace{60'000};
 
-std::atomic<bool> g_interrupted{false};
-
-extern "C" void on_signal(int) { g_interrupted.store(true, std::memory_order_relaxed); }
-
 struct Flags {
   std::string brokers = "both";
   std::vector<int64_t> rates{20'000, 50'000};
@@ -144,7 +139,7 @@ double wall_clock_ms() {
 }
 
 Status check_interrupted() {
-  if (g_interrupted.load(std::memory_order_relaxed)) return Status::aborted("interrupted");
+  if (interrupted().load(std::memory_order_relaxed)) return Status::aborted("interrupted");
   return Status::ok();
 }
 
@@ -534,7 +529,7 @@ bool run_broker(const Flags& flags, const std::string& which, const std::filesys
     if (which == "real") {
       std::fprintf(stderr, "[real] starting Apache Kafka with %s...\n", flags.kafka_local.c_str());
       KAPPA_ASSIGN_OR_RETURN(
-          local, LocalKafka::start(flags.kafka_local, (work_dir / "kafka-local.state").string(), &g_interrupted));
+          local, LocalKafka::start(flags.kafka_local, (work_dir / "kafka-local.state").string(), &interrupted()));
       broker.bootstrap = local->bootstrap();
       std::fprintf(stderr, "[real] broker at %s, pid %d (stopped at the end)\n", broker.bootstrap.c_str(),
                    local->pid());
@@ -659,28 +654,19 @@ int run_main(int argc, char** argv) {
   const std::vector<std::string> which =
       flags.brokers == "both" ? std::vector<std::string>{"real", "embedded"} : std::vector<std::string>{flags.brokers};
 
-  // Library log lines (librdkafka through spdlog) must never reach stdout.
-  auto logger = spdlog::stderr_color_mt("fraud_latency");
-  logger->set_level(spdlog::level::warn);
-  spdlog::set_default_logger(logger);
-  struct sigaction action {};
-  action.sa_handler = on_signal;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
-
-  std::string dir_template = (std::filesystem::temp_directory_path() / "kappa-fraud-latency-XXXXXX").string();
-  if (::mkdtemp(dir_template.data()) == nullptr) {
-    std::perror("fraud_latency: mkdtemp");
+  start_bench_process("fraud_latency");
+  Result<std::filesystem::path> made = make_work_dir("kappa-fraud-latency");
+  if (!made.is_ok()) {
+    std::fprintf(stderr, "fraud_latency: %s\n", made.status().message().c_str());
     return 1;
   }
-  const std::filesystem::path work_dir = dir_template;
+  const std::filesystem::path work_dir = *made;
 
   bool ok = true;
   std::vector<RunReport> reports;
   for (const std::string& broker : which) {
     ok = run_broker(flags, broker, work_dir, reports) && ok;
-    if (g_interrupted.load()) break;
+    if (interrupted().load()) break;
   }
   for (const RunReport& report : reports) ok = ok && report.problems.empty();
   print_table(flags.json ? stderr : stdout, flags, reports);

@@ -14,8 +14,6 @@
 // or job process; "steady" rates from its first record, leaving out start-up
 // and the consumer-group join. The ratio job / bare consumer uses the steady
 // rates. See bench/README.md.
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -29,6 +27,7 @@
 #include <vector>
 
 #include "bench/input_topic.h"
+#include "bench/bench_process.h"
 #include "bench/local_kafka.h"
 #include "bench/throughput_runs.h"
 #include "connectors/kafka/embedded_broker.h"
@@ -51,10 +50,6 @@ using std::chrono::milliseconds;
 // older records, so a benchmark topic on it stays at or under this.
 constexpr int64_t kEmbeddedRecordsPerPartition = 40'000;
 constexpr milliseconds kRequestTimeout{10'000};
-
-std::atomic<bool> g_interrupted{false};
-
-extern "C" void on_signal(int) { g_interrupted.store(true, std::memory_order_relaxed); }
 
 struct Flags {
   std::string brokers = "both";
@@ -124,7 +119,7 @@ Status fill_input(const Flags& flags, const std::string& bootstrap, const std::s
                flags.partitions);
   const auto started = Clock::now();
   InputSpec spec{topic, flags.partitions, records};
-  spec.stop = &g_interrupted;
+  spec.stop = &interrupted();
   KAPPA_RETURN_IF_ERROR(produce_input(KafkaClientOptions{bootstrap, {}}, spec));
   KAPPA_ASSIGN_OR_RETURN(KafkaHandle helper, make_helper_client(bootstrap));
   KAPPA_ASSIGN_OR_RETURN(std::vector<testing::PartitionOffsets> marks,
@@ -192,7 +187,7 @@ Status run_broker(const Flags& flags, const std::string& which, const std::files
   context.passthrough = flags.passthrough;
   context.job_threads = flags.job_threads;
   context.bare_batch = flags.bare_api == "batch";
-  context.interrupted = &g_interrupted;
+  context.interrupted = &interrupted();
   report.records = flags.records;
 
   if (which == "embedded") {
@@ -220,7 +215,7 @@ Status run_broker(const Flags& flags, const std::string& which, const std::files
   if (which == "real") {
     std::fprintf(stderr, "[real] starting Apache Kafka with %s...\n", flags.kafka_local.c_str());
     KAPPA_ASSIGN_OR_RETURN(
-        local, LocalKafka::start(flags.kafka_local, (work_dir / "kafka-local.state").string(), &g_interrupted));
+        local, LocalKafka::start(flags.kafka_local, (work_dir / "kafka-local.state").string(), &interrupted()));
     context.bootstrap = local->bootstrap();
     context.broker_pid = local->pid();
     std::fprintf(stderr, "[real] broker at %s, pid %d (stopped at the end)\n", context.bootstrap.c_str(),
@@ -423,22 +418,13 @@ int run_main(int argc, char** argv) {
     return 2;
   }
 
-  // Library log lines (librdkafka through spdlog) must never reach stdout.
-  auto logger = spdlog::stderr_color_mt("kafka_throughput");
-  logger->set_level(spdlog::level::warn);
-  spdlog::set_default_logger(logger);
-  struct sigaction action {};
-  action.sa_handler = on_signal;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
-
-  std::string dir_template = (std::filesystem::temp_directory_path() / "kappa-bench-XXXXXX").string();
-  if (::mkdtemp(dir_template.data()) == nullptr) {
-    std::perror("kafka_throughput: mkdtemp");
+  start_bench_process("kafka_throughput");
+  Result<std::filesystem::path> made = make_work_dir("kappa-bench");
+  if (!made.is_ok()) {
+    std::fprintf(stderr, "kafka_throughput: %s\n", made.status().message().c_str());
     return 1;
   }
-  const std::filesystem::path work_dir = dir_template;
+  const std::filesystem::path work_dir = *made;
 
   bool ok = true;
   for (const std::string& broker : which) {
