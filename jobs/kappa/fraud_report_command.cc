@@ -42,6 +42,47 @@ void print_alert(const jobs::FraudScore& score, const jobs::TransactionLabel* la
   std::fflush(stdout);
 }
 
+// What the report has read so far.
+struct Watched {
+  std::unordered_map<std::string, SeenScore> scores;  // by transaction id
+  std::unordered_map<std::string, jobs::TransactionLabel> labels;
+  std::vector<double> latencies_ms;
+  std::size_t undecodable = 0;
+  int64_t first_arrival = 0;
+  int64_t last_arrival = 0;
+};
+
+// Joins scores with labels and prints the report's figures.
+void print_report(Watched& w) {
+  std::vector<LabelledScore> joined;
+  std::size_t unlabelled = 0;
+  for (const auto& [id, seen] : w.scores) {
+    auto l = w.labels.find(id);
+    if (l == w.labels.end()) {
+      ++unlabelled;
+      continue;
+    }
+    joined.push_back({seen.score, seen.alarm, l->second.fraud(), std::to_string(l->second.incident())});
+  }
+  const DetectionQuality q = evaluate(joined);
+  const LatencySummary latency = summarize_latency(w.latencies_ms);
+  const double seconds = std::max(1e-3, static_cast<double>(w.last_arrival - w.first_arrival) / 1000.0);
+
+  std::printf("\n== fraud report ==\n");
+  std::printf("scored      %zu transactions (%zu labels read; %zu scores without a label%s)\n", w.scores.size(),
+              w.labels.size(), unlabelled, w.undecodable > 0 ? "; some records did not decode" : "");
+  std::printf("throughput  %.0f scores/s over %.1f s\n", static_cast<double>(w.scores.size()) / seconds, seconds);
+  std::printf("latency     p50 %.1f ms  p99 %.1f ms  max %.1f ms  (transaction created -> score read back)\n",
+              latency.p50_ms, latency.p99_ms, latency.max_ms);
+  std::printf("fraud       %zu of %zu labelled transactions (base rate %.4f), %zu incidents\n", q.fraud,
+              q.transactions, q.base_rate, q.incidents);
+  std::printf("ranking     average precision %.3f (%.0fx the base rate)\n", q.average_precision,
+              q.base_rate > 0 ? q.average_precision / q.base_rate : 0.0);
+  std::printf("alarms      %zu: precision %.3f, recall %.3f of fraud transactions, %.3f of incidents\n", q.alarms,
+              q.alarm_precision, q.alarm_recall, q.incident_recall);
+  std::fflush(stdout);
+}
+
 }  // namespace
 
 CLI::App* add_fraud_report_command(CLI::App& app, FraudReportOptions& options) {
@@ -85,38 +126,34 @@ int run_fraud_report(const FraudReportOptions& options) {
   }
   MessageCodec<jobs::FraudScore> score_codec(options.format);
   MessageCodec<jobs::TransactionLabel> label_codec(WireFormat::kJson);
-  std::unordered_map<std::string, SeenScore> scores;
-  std::unordered_map<std::string, jobs::TransactionLabel> labels;
-  std::vector<double> latencies_ms;
-  std::size_t undecodable = 0;
+  Watched w;
   int alerts_printed = 0;
-  int64_t first_arrival = 0, last_arrival = 0;
   jobs::FraudScore score;
   jobs::TransactionLabel label;
 
   auto on_message = [&](const TopicMessage& m) {
     if (m.topic == options.labels_topic) {
       if (label_codec.decode(m.value, label).is_ok()) {
-        labels[label.transaction_id()] = label;
+        w.labels[label.transaction_id()] = label;
       } else {
-        ++undecodable;
+        ++w.undecodable;
       }
       return;
     }
     if (!score_codec.decode(m.value, score).is_ok()) {
-      ++undecodable;
+      ++w.undecodable;
       return;
     }
     const int64_t arrival = now_ms();
-    if (first_arrival == 0) first_arrival = arrival;
-    last_arrival = arrival;
+    if (w.first_arrival == 0) w.first_arrival = arrival;
+    w.last_arrival = arrival;
     // A score re-emitted after a restart is counted once, with its first arrival.
-    auto [it, inserted] = scores.try_emplace(score.transaction_id(), SeenScore{score.score(), score.alarm(), score.card_id()});
+    auto [it, inserted] = w.scores.try_emplace(score.transaction_id(), SeenScore{score.score(), score.alarm(), score.card_id()});
     if (!inserted) return;
-    latencies_ms.push_back(static_cast<double>(arrival - score.event_time()));
+    w.latencies_ms.push_back(static_cast<double>(arrival - score.event_time()));
     if (score.alarm() && alerts_printed++ < options.max_alerts) {
-      auto l = labels.find(score.transaction_id());
-      print_alert(score, l == labels.end() ? nullptr : &l->second);
+      auto l = w.labels.find(score.transaction_id());
+      print_alert(score, l == w.labels.end() ? nullptr : &l->second);
     }
   };
 
@@ -138,33 +175,7 @@ int run_fraud_report(const FraudReportOptions& options) {
     if (!read.is_ok() || *read == 0) break;
   }
 
-  std::vector<LabelledScore> joined;
-  std::size_t unlabelled = 0;
-  for (const auto& [id, seen] : scores) {
-    auto l = labels.find(id);
-    if (l == labels.end()) {
-      ++unlabelled;
-      continue;
-    }
-    joined.push_back({seen.score, seen.alarm, l->second.fraud(), std::to_string(l->second.incident())});
-  }
-  const DetectionQuality q = evaluate(joined);
-  const LatencySummary latency = summarize_latency(latencies_ms);
-  const double seconds = std::max(1e-3, static_cast<double>(last_arrival - first_arrival) / 1000.0);
-
-  std::printf("\n== fraud report ==\n");
-  std::printf("scored      %zu transactions (%zu labels read; %zu scores without a label%s)\n", scores.size(),
-              labels.size(), unlabelled, undecodable > 0 ? "; some records did not decode" : "");
-  std::printf("throughput  %.0f scores/s over %.1f s\n", static_cast<double>(scores.size()) / seconds, seconds);
-  std::printf("latency     p50 %.1f ms  p99 %.1f ms  max %.1f ms  (transaction created -> score read back)\n",
-              latency.p50_ms, latency.p99_ms, latency.max_ms);
-  std::printf("fraud       %zu of %zu labelled transactions (base rate %.4f), %zu incidents\n", q.fraud,
-              q.transactions, q.base_rate, q.incidents);
-  std::printf("ranking     average precision %.3f (%.0fx the base rate)\n", q.average_precision,
-              q.base_rate > 0 ? q.average_precision / q.base_rate : 0.0);
-  std::printf("alarms      %zu: precision %.3f, recall %.3f of fraud transactions, %.3f of incidents\n", q.alarms,
-              q.alarm_precision, q.alarm_recall, q.incident_recall);
-  std::fflush(stdout);
+  print_report(w);
   return 0;
 }
 
