@@ -3,6 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <future>
 
 #include "runtime/kill_point.h"
 
@@ -65,7 +68,10 @@ JobTotals JobRunner::totals() const {
   return totals;
 }
 
-Status JobRunner::checkpoint(const std::vector<TaskRunner*>& tasks) {
+Status JobRunner::checkpoint(const std::vector<TaskRunner*>& tasks, CommitWait wait) {
+  // Before the barrier: the tasks keep running while a slow commit ends.
+  KAPPA_RETURN_IF_ERROR(finish_commit());
+  const auto barrier = std::chrono::steady_clock::now();
   for (TaskRunner* task : tasks) task->pause();
   if (failed()) return Status::aborted("not committing after a failure");
   // Every output of every batch before the barrier must be acknowledged
@@ -84,25 +90,64 @@ Status JobRunner::checkpoint(const std::vector<TaskRunner*>& tasks) {
   // of a bounded input emits without reading, and exactly-once output reads
   // topics, so an open transaction is empty too.)
   if (positions.empty()) return Status::ok();
-  uint64_t checkpoint_id = 0;
-  if (options_.state != nullptr) {
-    for (TaskRunner* task : tasks) task->checkpoint_state(options_.state->task(task->task().partition()));
-    Result<CheckpointStats> stats = options_.state->checkpoint(positions);
+  if (options_.state == nullptr) {
+    KAPPA_RETURN_IF_ERROR(source_.commit(positions));
+    for (const PartitionPosition& p : positions) committed_[p.partition] = p.next_offset;
+    return Status::ok();
+  }
+  serialize_states(tasks);
+  spdlog::debug("checkpoint barrier: state of {} task(s) serialized in {} ms", tasks.size(),
+                std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - barrier)
+                    .count());
+  if (options_.transaction != nullptr) {
     // The state and positions must be saved together: without the
     // checkpoint, a restart would not know where this state belongs.
+    Result<CheckpointStats> stats = options_.state->checkpoint(positions);
     if (!stats.is_ok()) return Status::data_loss("checkpoint failed: " + stats.status().message());
-    spdlog::debug("checkpoint {}: {} bytes in {} ms", stats->id, stats->size_bytes, stats->duration.count() / 1000);
-    checkpoint_id = stats->id;
+    KAPPA_RETURN_IF_ERROR(commit_transaction(positions, stats->id));
+    for (const PartitionPosition& p : positions) committed_[p.partition] = p.next_offset;
+    return Status::ok();
   }
-  if (options_.transaction != nullptr) {
-    KAPPA_RETURN_IF_ERROR(commit_transaction(positions, checkpoint_id));
-  } else {
-    // The group's committed offsets follow the checkpoint, for lag monitoring
-    // (with a state backend the checkpoint, not the group, says where to resume).
-    KAPPA_RETURN_IF_ERROR(source_.commit(positions));
-  }
-  for (const PartitionPosition& p : positions) committed_[p.partition] = p.next_offset;
+  // The backend has the changes; nothing the tasks do until the next
+  // barrier touches it, so its commit need not hold them.
+  StateBackend* state = options_.state;
+  background_commit_ = BackgroundCommit{
+      std::async(std::launch::async, [state, positions] { return state->checkpoint(positions); }), positions};
+  return wait == CommitWait::kDone ? finish_commit() : Status::ok();
+}
+
+Status JobRunner::finish_commit() {
+  if (!background_commit_) return Status::ok();
+  BackgroundCommit commit = std::move(*background_commit_);
+  background_commit_.reset();
+  Result<CheckpointStats> stats = commit.stats.get();
+  // The state and positions must be saved together: without the checkpoint,
+  // a restart would not know where the state after it belongs.
+  if (!stats.is_ok()) return Status::data_loss("checkpoint failed: " + stats.status().message());
+  spdlog::debug("checkpoint {}: {} bytes, committed in {} ms", stats->id, stats->size_bytes,
+                stats->duration.count() / 1000);
+  // The group's committed offsets follow the checkpoint, for lag monitoring
+  // (with a state backend the checkpoint, not the group, says where to resume).
+  KAPPA_RETURN_IF_ERROR(source_.commit(commit.positions));
+  for (const PartitionPosition& p : commit.positions) committed_[p.partition] = p.next_offset;
   return Status::ok();
+}
+
+void JobRunner::serialize_states(const std::vector<TaskRunner*>& tasks) {
+  // The backend hands out task states on this thread; each is then written
+  // by one thread only.
+  std::vector<TaskState*> states;
+  for (TaskRunner* task : tasks) states.push_back(&options_.state->task(task->task().partition()));
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    for (std::size_t i; (i = next.fetch_add(1)) < tasks.size();) tasks[i]->checkpoint_state(*states[i]);
+  };
+  // The paused tasks leave the job's threads idle: as many serialize at once.
+  const std::size_t threads = std::min(static_cast<std::size_t>(std::max(options_.threads, 1)), tasks.size());
+  std::vector<std::future<void>> helpers;
+  for (std::size_t i = 1; i < threads; ++i) helpers.push_back(std::async(std::launch::async, work));
+  work();
+  for (std::future<void>& helper : helpers) helper.get();
 }
 
 Status JobRunner::commit_transaction(const std::vector<PartitionPosition>& positions, uint64_t checkpoint_id) {
@@ -146,6 +191,9 @@ void JobRunner::handle_checkpoint(const Status& status, const char* what) {
 void JobRunner::on_assigned(const PartitionId& partition, std::unique_ptr<PartitionReader> reader) {
   std::unique_ptr<Task> task = make_task_(partition);
   if (options_.state != nullptr) {
+    // Restores read what the backend has committed.
+    handle_checkpoint(finish_commit(), "the periodic commit");
+    if (failed()) return;
     // The task's state as of the checkpoint its reader resumes from.
     Status restored = task->restore(options_.state->task(partition));
     if (!restored.is_ok()) {
@@ -183,12 +231,12 @@ void JobRunner::on_revoked(const std::vector<PartitionId>& partitions) {
     // The open transaction holds every task's outputs: committing it takes
     // a checkpoint of all of them, and the others then go on.
     std::vector<TaskRunner*> tasks = all_tasks();
-    handle_checkpoint(checkpoint(tasks), "revoked partitions");
+    handle_checkpoint(checkpoint(tasks, CommitWait::kDone), "revoked partitions");
     for (TaskRunner* task : tasks) {
       if (std::find(revoked.begin(), revoked.end(), task) == revoked.end()) task->resume();
     }
   } else {
-    handle_checkpoint(checkpoint(revoked), "revoked partitions");
+    handle_checkpoint(checkpoint(revoked, CommitWait::kDone), "revoked partitions");
   }
   std::lock_guard lock(tasks_mu_);
   for (const PartitionId& id : partitions) {
@@ -222,9 +270,13 @@ Status JobRunner::run() {
       fail(polled);
       break;
     }
+    if (background_commit_ &&
+        background_commit_->stats.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+      handle_checkpoint(finish_commit(), "the periodic commit");
+    }
     if (std::chrono::steady_clock::now() >= next_commit) {
       std::vector<TaskRunner*> tasks = all_tasks();
-      handle_checkpoint(checkpoint(tasks), "the periodic commit");
+      handle_checkpoint(checkpoint(tasks, CommitWait::kBackground), "the periodic commit");
       for (TaskRunner* task : tasks) task->resume();
       next_commit = std::chrono::steady_clock::now() + options_.commit_interval;
     }
@@ -232,7 +284,7 @@ Status JobRunner::run() {
 
   // Shut down: finish in-flight batches, flush, commit, leave the group.
   Status result = Status::ok();
-  Status final_checkpoint = checkpoint(all_tasks());
+  Status final_checkpoint = checkpoint(all_tasks(), CommitWait::kDone);
   if (!final_checkpoint.is_ok() && !failed()) fail(final_checkpoint);
   Status closed = source_.close();
   {

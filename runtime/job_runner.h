@@ -20,9 +20,11 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -86,12 +88,28 @@ class JobRunner final : private SourceListener {
 
   void fail(const Status& status);
   bool failed() const { return failed_.load(std::memory_order_acquire); }
+  // Whether checkpoint() returns before the state backend's commit is done.
+  enum class CommitWait { kBackground, kDone };
   // Pauses the given tasks, flushes the sinks, makes their state changes and
   // positions a checkpoint (with a state backend), then commits the
   // positions to the source, or with the output transaction. Leaves them
   // paused. With a transaction, `tasks` must be every task: the transaction
   // holds the outputs of all of them.
-  Status checkpoint(const std::vector<TaskRunner*>& tasks);
+  //
+  // With a state backend and no transaction the tasks wait only for their
+  // state changes to be serialized: with kBackground, the backend's commit
+  // (write, checkpoint files, manifest) and the source commit after it run
+  // while the tasks go on, finished by finish_commit(). A transaction cannot
+  // let them go on: their next outputs would join the open transaction.
+  Status checkpoint(const std::vector<TaskRunner*>& tasks, CommitWait wait);
+  // Waits for the checkpoint committing in the background, if any, then
+  // commits its positions to the source. Called before anything else uses
+  // the state backend or the committed positions, so that checkpoints stay
+  // in order and restores read complete ones.
+  Status finish_commit();
+  // Each task writes its state changes (Task::checkpoint), up to
+  // options_.threads at a time.
+  void serialize_states(const std::vector<TaskRunner*>& tasks);
   // The exactly-once end of a checkpoint: commits the transaction with the
   // positions of checkpoint `checkpoint_id`, confirms the checkpoint and
   // begins the next transaction. Any error stops the job.
@@ -112,6 +130,13 @@ class JobRunner final : private SourceListener {
   JobTotals retired_;  // counters of tasks already removed
 
   std::map<PartitionId, int64_t> committed_;  // coordinator thread only
+
+  // The checkpoint whose store commit is running (coordinator thread only).
+  struct BackgroundCommit {
+    std::future<Result<CheckpointStats>> stats;
+    std::vector<PartitionPosition> positions;
+  };
+  std::optional<BackgroundCommit> background_commit_;
 
   std::mutex failure_mu_;
   Status failure_;

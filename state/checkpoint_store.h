@@ -18,11 +18,13 @@
 // newest confirmed one.
 //
 // Threads. open(), commit(), task(), drop_task() and the accessors: one
-// thread at a time (the coordinator). A TaskState and the writers and
-// readers it hands out: the thread running that task; tasks on different
-// threads may write at the same time. REQUIRES: every write meant for a
-// checkpoint happens before commit() is called, and none during it (the
-// barrier gives both).
+// thread at a time (the job runner's coordinator, which hands each commit()
+// to a thread of its own and waits for it before it uses the store again).
+// A TaskState and the writers and readers it hands out: the thread running
+// that task; tasks on different threads may write at the same time.
+// REQUIRES: every write meant for a checkpoint happens before commit() is
+// called, and none during it (the barrier gives the first; the runner waits
+// for the commit before the next barrier).
 //
 // Reads (TaskState::reader) see the committed state only: the restored
 // checkpoint plus every commit() since. Writes are pending until commit().

@@ -1,30 +1,27 @@
 #include "state/task_state.h"
 
+#include <algorithm>
+#include <functional>
+
 #include "state/key_encoding.h"
 
 namespace kappa::state_internal {
-namespace {
-
-rocksdb::Slice slice(std::string_view s) { return {s.data(), s.size()}; }
-
-}  // namespace
 
 void PendingWrites::put(rocksdb::ColumnFamilyHandle* family, std::string_view prefix, std::string_view key,
                         std::string_view value) {
-  // SliceParts: the RocksDB key is prefix + key without building it.
-  const rocksdb::Slice key_parts[] = {slice(prefix), slice(key)};
-  const rocksdb::Slice value_part = slice(value);
   std::lock_guard lock(mutex_);
-  const rocksdb::Status status =
-      batch_.Put(family, rocksdb::SliceParts(key_parts, 2), rocksdb::SliceParts(&value_part, 1));
-  if (!status.ok() && error_.is_ok()) error_ = from_rocksdb(status, "cannot add a state entry to the checkpoint");
+  const std::size_t key_begin = bytes_.size();
+  bytes_.append(prefix).append(key);
+  const std::size_t key_end = bytes_.size();
+  bytes_.append(value);
+  changes_.push_back({family, key_begin, key_end, bytes_.size(), false});
 }
 
 void PendingWrites::remove(rocksdb::ColumnFamilyHandle* family, std::string_view prefix, std::string_view key) {
-  const rocksdb::Slice key_parts[] = {slice(prefix), slice(key)};
   std::lock_guard lock(mutex_);
-  const rocksdb::Status status = batch_.Delete(family, rocksdb::SliceParts(key_parts, 2));
-  if (!status.ok() && error_.is_ok()) error_ = from_rocksdb(status, "cannot add a state removal to the checkpoint");
+  const std::size_t key_begin = bytes_.size();
+  bytes_.append(prefix).append(key);
+  changes_.push_back({family, key_begin, bytes_.size(), bytes_.size(), true});
 }
 
 void PendingWrites::fail(Status status) {
@@ -33,10 +30,30 @@ void PendingWrites::fail(Status status) {
 }
 
 Result<rocksdb::WriteBatch> PendingWrites::take() {
-  std::lock_guard lock(mutex_);
-  rocksdb::WriteBatch batch;
-  std::swap(batch, batch_);
-  if (!error_.is_ok()) return std::exchange(error_, Status::ok());
+  std::string bytes;
+  std::vector<Change> changes;
+  Status error;
+  {
+    std::lock_guard lock(mutex_);
+    std::swap(bytes, bytes_);
+    std::swap(changes, changes_);
+    std::swap(error, error_);
+  }
+  if (!error.is_ok()) return error;
+  auto key_of = [&](const Change& c) { return std::string_view(bytes.data() + c.key_begin, c.key_end - c.key_begin); };
+  std::stable_sort(changes.begin(), changes.end(), [&](const Change& a, const Change& b) {
+    if (a.family != b.family) return std::less<>()(a.family, b.family);
+    return key_of(a) < key_of(b);
+  });
+  rocksdb::WriteBatch batch(bytes.size() + changes.size() * 16);
+  for (const Change& change : changes) {
+    const rocksdb::Slice key(bytes.data() + change.key_begin, change.key_end - change.key_begin);
+    const rocksdb::Status status =
+        change.remove ? batch.Delete(change.family, key)
+                      : batch.Put(change.family, key,
+                                  rocksdb::Slice(bytes.data() + change.key_end, change.value_end - change.key_end));
+    if (!status.ok()) return from_rocksdb(status, "cannot add a state change to the checkpoint");
+  }
   return batch;
 }
 

@@ -12,14 +12,13 @@
 // its timers in the same order.
 //
 // Checkpoints (runtime/state.h). An entry touched through find_or_add(),
-// schedule() or a due timer is dirty, and so is a key forgotten since the
-// last checkpoint; checkpoint() puts the dirty keys that are live and removes
-// the forgotten ones. The per-record path pays no lookup for this: a flag in
-// the slot, and the key appended to a list the first time the flag is set.
-// Nothing is listed before the first checkpoint or restore, so a job that
-// never checkpoints keeps no list; the first checkpoint of a table that was
-// not restored therefore writes every key, into a namespace that must be
-// empty (a new task's).
+// schedule() or a due timer is dirty; checkpoint() puts the dirty keys and
+// removes the keys forgotten since the last checkpoint. The per-record path
+// pays no lookup for this: a flag in the slot, and the key appended to a list
+// the first time the flag is set. Nothing is listed before the first
+// checkpoint or restore, so a job that never checkpoints keeps no list; the
+// first checkpoint of a table that was not restored therefore writes every
+// key, into a namespace that must be empty (a new task's).
 //
 // Namespace layout (one per operator and task; the keys sort as listed):
 //   kMetaKey  "\0"               -> the operator's own small state (meta)
@@ -127,8 +126,7 @@ class KeyTable {
   void forget(const K& key) {
     auto it = map_.find(key);
     if (it == map_.end()) return;
-    // A dirty key is listed already; its absence at the checkpoint removes it.
-    if (!it->second.dirty && tracking_) dirty_.push_back(key);
+    if (tracking_) forgotten_.push_back(key);
     map_.erase(it);
   }
 
@@ -141,7 +139,8 @@ class KeyTable {
   }
 
   // Writes the keys changed since the last checkpoint (all of them at the
-  // first, unless restored) and `meta` under kMetaKey.
+  // first, unless restored) and `meta` under kMetaKey, in no particular
+  // order (state/ sorts a checkpoint's changes for RocksDB after the barrier).
   // write_state(const K&, const State&, std::string& value) appends the
   // state's bytes to `value`.
   template <class WriteState>
@@ -157,30 +156,31 @@ class KeyTable {
       out.put(entry_key, value);
       slot.dirty = false;
     };
-    // Written in key order: RocksDB takes sorted keys several times faster
-    // than the hash map's order (bench/checkpoint_bench), and K's order is
-    // the entry keys' byte order.
-    if (!tracking_) {
-      std::vector<Entry*> entries;
-      entries.reserve(map_.size());
-      for (Entry& entry : map_) entries.push_back(&entry);
-      std::sort(entries.begin(), entries.end(), [](const Entry* a, const Entry* b) { return a->first < b->first; });
-      for (Entry* entry : entries) put(entry->first, entry->second);
-      tracking_ = true;
+    // A key forgotten and then added again is put below.
+    for (const K& key : forgotten_) {
+      if (map_.contains(key)) continue;
+      set_entry_key(key, entry_key);
+      out.remove(entry_key);
+    }
+    // Finding a key costs a cache miss or two (the table's order is the
+    // hash's), a pass over every slot a few nanoseconds each: once more than
+    // 1 key in kScanAbove changed, the pass is faster (bench/checkpoint_bench).
+    constexpr std::size_t kScanAbove = 16;
+    if (!tracking_ || dirty_.size() * kScanAbove > map_.size()) {
+      for (Entry& entry : map_) {
+        if (entry.second.dirty || !tracking_) put(entry.first, entry.second);
+      }
     } else {
-      std::sort(dirty_.begin(), dirty_.end());
-      dirty_.erase(std::unique(dirty_.begin(), dirty_.end()), dirty_.end());
       for (const K& key : dirty_) {
         auto it = map_.find(key);
-        if (it == map_.end()) {
-          set_entry_key(key, entry_key);
-          out.remove(entry_key);
-        } else if (it->second.dirty) {  // else listed twice (forgotten, then added again): written already
-          put(key, it->second);
-        }
+        // Absent: forgotten (above). Clean: listed twice (forgotten, then
+        // added again), and written already.
+        if (it != map_.end() && it->second.dirty) put(key, it->second);
       }
     }
+    tracking_ = true;
     dirty_.clear();
+    forgotten_.clear();
     out.put(kMetaKey, meta);
   }
 
@@ -253,8 +253,9 @@ class KeyTable {
   key_table_detail::Map<K, Slot> map_;
   std::map<Timestamp, std::vector<Timer>> timers_;
   uint64_t next_sequence_ = 1;  // 0 is no timer's, so a fresh slot matches no stale bucket entry
-  bool tracking_ = false;       // whether dirty_ lists changes (after the first checkpoint or a restore)
-  std::vector<K> dirty_;        // dirty or forgotten keys, some twice, since the last checkpoint
+  bool tracking_ = false;       // whether dirty_ and forgotten_ list changes (after the first checkpoint or a restore)
+  std::vector<K> dirty_;        // keys that became dirty since the last checkpoint, some twice
+  std::vector<K> forgotten_;    // keys forgotten since the last checkpoint
 };
 
 }  // namespace kappa

@@ -89,6 +89,28 @@ TEST(CheckpointStoreTest, ALaterCommitChangesOnlyWhatWasWritten) {
   EXPECT_EQ(store->offset(kB), 20);
 }
 
+TEST(CheckpointStoreTest, ChangesInAnyOrderApplyAsWrittenPerKey) {
+  TempDir dir;
+  {
+    std::unique_ptr<CheckpointStore> store = open_ok(dir.path());
+    for (const char* key : {"z", "m", "a", "q"}) store->task(kA).writer(0).put(key, std::string("v1-") + key);
+    ASSERT_TRUE(store->commit({{kA, 1}}, {}).is_ok());
+  }
+  std::unique_ptr<CheckpointStore> store = open_ok(dir.path());
+  // The commit sorts the changes by key; those to one key keep their order.
+  StateWriter& writer = store->task(kA).writer(0);
+  writer.put("q", "v2-q");
+  writer.remove("z");
+  writer.put("z", "v2-z");  // removed, then written again: present
+  writer.put("m", "v2-m");
+  writer.remove("m");       // written, then removed: absent
+  writer.put("b", "v2-b");
+  writer.remove("a");
+  ASSERT_TRUE(store->commit({{kA, 2}}, {}).is_ok());
+  const Contents expected = {{{kA, 0}, {{"b", "v2-b"}, {"q", "v2-q"}, {"z", "v2-z"}}}};
+  EXPECT_EQ(read_contents(*store, {kA}, {0}), expected);
+}
+
 TEST(CheckpointStoreTest, WritesNotCommittedAreGoneAfterAReopen) {
   TempDir dir;
   {

@@ -74,6 +74,33 @@ TEST(KeyTableTest, CheckpointsWriteTheTouchedKeysAndRemoveTheForgottenOnes) {
   EXPECT_EQ(state.stage(0).take_counts().writes(), 1u);
 }
 
+// A checkpoint finds the changed keys one by one when few changed, and in
+// one pass over the table when many did: both write the same.
+TEST(KeyTableTest, FewAndManyChangesAreWrittenAlike) {
+  Table table;
+  for (int i = 0; i < 1000; ++i) table.find_or_add("k" + std::to_string(i)).second.state = i;
+  MemoryState state;
+  checkpoint(table, state);
+  state.stage(0).take_counts();
+  for (const int changed : {10, 600}) {
+    SCOPED_TRACE(std::to_string(changed) + " keys changed");
+    for (int i = 100; i < 100 + changed; ++i) table.find_or_add("k" + std::to_string(i)).second.state += 1000;
+    table.forget("k3");
+    table.forget("k1");  // forgotten, then added again: present
+    table.find_or_add(std::string("k1")).second.state = -1;
+    table.forget("new");  // never there
+    checkpoint(table, state);
+    const testing::WriteCounts counts = state.stage(0).take_counts();
+    EXPECT_EQ(counts.removes, 1u);                                   // k3
+    EXPECT_EQ(counts.puts, static_cast<std::size_t>(changed) + 1 + 1);  // changed keys, k1 and the meta entry
+    Table restored;
+    ASSERT_TRUE(restore(restored, state).is_ok());
+    EXPECT_EQ(contents(restored), contents(table));
+    table.find_or_add(std::string("k3"));
+    table.find_or_add(std::string("k3")).second.state = 3;
+  }
+}
+
 TEST(KeyTableTest, ARestoredTableFiresTimersInTheOrderTheyWereSet) {
   Table table;
   // "x" is set for 20, moved to 10, fires, and is set for 20 again: behind

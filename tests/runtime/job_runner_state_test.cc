@@ -1,0 +1,164 @@
+// JobRunner with a state backend and at-least-once output: the tasks wait at
+// a checkpoint only until their state is serialized; the backend commits in
+// the background, and the positions reach the source only after it did.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <thread>
+
+#include "runtime/job_runner.h"
+#include "tests/runtime/job_runner_fakes.h"
+#include "tests/support/memory_state.h"
+
+namespace kappa {
+namespace {
+
+using namespace job_runner_test;
+using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+
+// A backend whose commits can be held (until release()) or made to fail,
+// and which logs when each one starts and ends.
+class GatedState final : public StateBackend {
+ public:
+  explicit GatedState(EventLog& log) : log_(log) {}
+  TaskState& task(const PartitionId& partition) override { return tasks_[partition]; }
+  Status release_task(const PartitionId&) override { return Status::ok(); }
+  std::optional<int64_t> resume_offset(const PartitionId&) const override { return std::nullopt; }
+
+  Result<CheckpointStats> checkpoint(const std::vector<PartitionPosition>& positions) override {
+    std::unique_lock lock(mu_);
+    const uint64_t id = ++started_;
+    std::string text;
+    for (const PartitionPosition& p : positions) text += " " + p.partition.to_string() + "=" + std::to_string(p.next_offset);
+    log_.add("checkpoint " + std::to_string(id) + text);
+    if (id == hold_) {
+      held_ = true;
+      changed_.notify_all();
+      changed_.wait(lock, [&] { return released_; });
+    }
+    if (id == fail_) return Status::unavailable("the disk is full");
+    log_.add("checkpoint-done " + std::to_string(id));
+    return CheckpointStats{id, 0, {}};
+  }
+
+  void hold(uint64_t id) { hold_ = id; }
+  void fail(uint64_t id) { fail_ = id; }
+  // Waits (up to 10 s) until the held commit has started.
+  bool wait_until_held() {
+    std::unique_lock lock(mu_);
+    return changed_.wait_for(lock, 10s, [&] { return held_; });
+  }
+  void release() {
+    std::lock_guard lock(mu_);
+    released_ = true;
+    changed_.notify_all();
+  }
+
+ private:
+  EventLog& log_;
+  std::map<PartitionId, testing::MemoryState> tasks_;  // the runner's thread only
+  std::mutex mu_;
+  std::condition_variable changed_;
+  uint64_t started_ = 0;
+  uint64_t hold_ = 0;
+  uint64_t fail_ = 0;
+  bool held_ = false;
+  bool released_ = false;
+};
+
+// The index of the first event equal to `event`, or events.size().
+std::size_t index_of(const std::vector<std::string>& events, const std::string& event) {
+  return static_cast<std::size_t>(std::find(events.begin(), events.end(), event) - events.begin());
+}
+
+TEST(JobRunnerStateTest, TasksGoOnWhileTheCheckpointCommitsAndPositionsFollowTheCommit) {
+  EventLog log;
+  JobSink sink(log);
+  std::atomic<bool> stop{false};
+  sink.slow_writes(20us);
+  // Not strict: the tasks have written past a checkpoint's positions by the
+  // time its commit is done.
+  FakeSource source({.partitions = {0, 1}, .records = 0, .strict = false}, sink, log);
+  GatedState state(log);
+  state.hold(2);
+  source.on_poll = [&](FakeSource& s) {
+    s.append(0, 20);
+    s.append(1, 10);
+  };
+  // While checkpoint 2 is held, the tasks must keep writing results.
+  int64_t written_while_held = 0;
+  std::size_t commits_while_held = 0;
+  std::thread watcher([&] {
+    if (!state.wait_until_held()) return;
+    const int64_t at_hold = sink.total();
+    sink.wait_for_total(at_hold + 500);
+    written_while_held = sink.total() - at_hold;
+    commits_while_held = log.events().size();
+    state.release();
+    std::this_thread::sleep_for(250ms);
+    stop = true;
+  });
+  // Long enough for the tasks to write 500 results before the next
+  // checkpoint waits for the held one.
+  JobRunnerOptions options = runner_options(100ms, &stop);
+  options.state = &state;
+  JobRunner runner(options, source, JobSinks(&sink), make_factory());
+  Status status = runner.run();
+  watcher.join();
+  ASSERT_TRUE(status.is_ok()) << status.to_string();
+
+  EXPECT_GE(written_while_held, 500) << "the tasks stopped while the backend committed";
+  EXPECT_TRUE(source.violations_.empty()) << join(source.violations_);
+  const std::vector<std::string> events = log.events();
+  // Each checkpoint's positions go to the source after its commit, never
+  // before: none of checkpoint 2's while it was held.
+  const std::size_t held = index_of(events, "checkpoint-done 2");
+  ASSERT_LT(held, events.size()) << join(events);
+  ASSERT_GE(held, commits_while_held) << join(events);
+  int checkpoints = 0;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    if (events[i].rfind("checkpoint ", 0) != 0) continue;
+    ++checkpoints;
+    const std::string id = events[i].substr(11, events[i].find(' ', 11) - 11);
+    const std::string positions = events[i].substr(11 + id.size());
+    const std::size_t done = index_of(events, "checkpoint-done " + id);
+    const std::size_t committed = index_of(events, "commit" + positions);
+    ASSERT_LT(done, events.size()) << join(events);
+    EXPECT_LT(done, committed) << "checkpoint " << id << join(events);
+    EXPECT_LT(committed, events.size()) << "checkpoint " << id << join(events);
+    // The next checkpoint starts only after this one's commit is done.
+    const std::size_t next = index_of(events, "checkpoint " + std::to_string(std::stoi(id) + 1));
+    if (next < events.size()) {
+      EXPECT_LT(committed, next) << join(events);
+    }
+  }
+  EXPECT_GE(checkpoints, 3);
+  // The final checkpoint covered everything.
+  EXPECT_EQ(source.committed(0), sink.written_next(0));
+  EXPECT_EQ(source.committed(1), sink.written_next(1));
+}
+
+TEST(JobRunnerStateTest, AFailedBackgroundCommitStopsTheJobWithoutCommittingItsPositions) {
+  EventLog log;
+  JobSink sink(log);
+  FakeSource source({.partitions = {0}, .records = 0}, sink, log);
+  GatedState state(log);
+  state.fail(2);
+  source.on_poll = [&](FakeSource& s) { s.append(0, 5); };
+  JobRunnerOptions options = runner_options(10ms);
+  options.state = &state;
+  JobRunner runner(options, source, JobSinks(&sink), make_factory());
+  Status status = runner.run();
+  EXPECT_EQ(status.code(), StatusCode::kDataLoss) << status.to_string();
+  EXPECT_THAT(status.message(), HasSubstr("checkpoint failed"));
+  EXPECT_THAT(status.message(), HasSubstr("the disk is full"));
+  const std::vector<std::string> events = log.events();
+  ASSERT_EQ(source.commits_.size(), 1u) << join(events);  // checkpoint 1's only
+  EXPECT_LT(index_of(events, "checkpoint-done 1"), events.size()) << join(events);
+  EXPECT_EQ(index_of(events, "checkpoint 3"), events.size()) << "no checkpoint after the failure: " << join(events);
+}
+
+}  // namespace
+}  // namespace kappa
