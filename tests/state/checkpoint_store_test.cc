@@ -2,8 +2,10 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <thread>
 
@@ -135,6 +137,42 @@ TEST(CheckpointStoreTest, ReadersSeeCommittedStateOnly) {
   ASSERT_TRUE(store->commit({}, {}).is_ok());
   const Contents expected = {{{kA, 0}, {{"k", "v"}}}};
   EXPECT_EQ(read_contents(*store, {kA}, {0}), expected);
+}
+
+// Scans read ahead on another thread, in chunks of a few thousand entries:
+// enough entries for many chunks come back complete and in order, and a scan
+// stops at the first error its callback returns.
+TEST(CheckpointStoreTest, LargeScansComeBackInOrderAndStopAtAnError) {
+  TempDir dir;
+  std::unique_ptr<CheckpointStore> store = open_ok(dir.path());
+  constexpr int kEntries = 50'000;
+  const std::string value(40, 'v');
+  for (int i = 0; i < kEntries; ++i) {
+    char key[16];
+    std::snprintf(key, sizeof key, "k%08d", i);
+    store->task(kA).writer(0).put(key, value + std::to_string(i));
+  }
+  ASSERT_TRUE(store->commit({{kA, 1}}, {}).is_ok());
+
+  int seen = 0;
+  Status scanned = store->task(kA).reader(0).scan([&](std::string_view key, std::string_view v) {
+    char expected[16];
+    std::snprintf(expected, sizeof expected, "k%08d", seen);
+    EXPECT_EQ(key, expected);
+    EXPECT_EQ(v, value + std::to_string(seen));
+    ++seen;
+    return Status::ok();
+  });
+  ASSERT_TRUE(scanned.is_ok()) << scanned.to_string();
+  EXPECT_EQ(seen, kEntries);
+
+  int calls = 0;
+  scanned = store->task(kA).reader(0).scan([&](std::string_view, std::string_view) {
+    return ++calls == 10'000 ? Status::corruption("entry 10000 is bad") : Status::ok();
+  });
+  EXPECT_EQ(scanned.code(), StatusCode::kCorruption);
+  EXPECT_EQ(scanned.message(), "entry 10000 is bad");
+  EXPECT_EQ(calls, 10'000);
 }
 
 TEST(CheckpointStoreTest, APartitionLeftOutKeepsItsPreviousOffsetAndWatermark) {
