@@ -40,6 +40,7 @@
 #include <utility>
 #include <vector>
 
+#include "operators/keyed/huge_page_allocator.h"
 #include "operators/keyed/key.h"
 #include "runtime/encoding.h"
 #include "runtime/record.h"
@@ -63,8 +64,11 @@ struct StringEqual {
 };
 
 template <class K, class V>
-using Map = std::conditional_t<std::is_same_v<K, std::string>, absl::flat_hash_map<K, V, StringHash, StringEqual>,
-                               absl::flat_hash_map<K, V>>;
+using Map = std::conditional_t<
+    std::is_same_v<K, std::string>,
+    absl::flat_hash_map<K, V, StringHash, StringEqual, HugePageAllocator<std::pair<const K, V>>>,
+    absl::flat_hash_map<K, V, absl::container_internal::hash_default_hash<K>,
+                        absl::container_internal::hash_default_eq<K>, HugePageAllocator<std::pair<const K, V>>>>;
 
 }  // namespace key_table_detail
 
