@@ -7,6 +7,7 @@
 #include <thread>
 #include <utility>
 
+#include "runtime/byte_size.h"
 #include "runtime/duration.h"
 
 namespace kappa {
@@ -99,6 +100,19 @@ void add_job_flags(CLI::App& app, JobOptions& options) {
                  "the checkpoint was taken. Default: none (state in memory only; a restart starts empty from the "
                  "group's committed positions).")
       ->envname("KAPPA_STATE_DIR");
+  app.add_option_function<std::string>(
+         "--state-memory",
+         [&options](const std::string& text) {
+           Result<int64_t> bytes = parse_byte_size(text);
+           if (!bytes.is_ok()) throw CLI::ValidationError("--state-memory", bytes.status().message());
+           if (*bytes == 0) throw CLI::ValidationError("--state-memory", "must be more than 0");
+           options.state_memory_bytes = *bytes;
+         },
+         "How much keyed state to keep in memory (512MiB, 4GiB, ...; an estimate). Beyond it, each checkpoint "
+         "moves the entries untouched for longest out of memory; they stay in RocksDB under --state-dir and are "
+         "read back when next needed. Keys, timers and entries touched since the last checkpoint stay in memory. "
+         "Needs --state-dir. Default: no budget, all state in memory.")
+      ->envname("KAPPA_STATE_MEMORY");
   app.add_flag("--exactly-once", options.exactly_once,
                "Write every output inside a Kafka transaction that also commits the input offsets of its "
                "checkpoint, so that consumers with isolation.level=read_committed see each result exactly once "
@@ -148,6 +162,10 @@ Status finish_job_options(JobOptions& options, const std::string& job_name) {
     }
   }
   if (options.exactly_once) KAPPA_RETURN_IF_ERROR(check_exactly_once(options, outputs));
+  if (options.state_memory_bytes > 0 && options.state_dir.empty()) {
+    return Status::invalid_argument(
+        "--state-memory needs --state-dir: state beyond the budget lives in RocksDB there");
+  }
   for (const std::string& property : options.kafka_properties) {
     if (property.find('=') == std::string::npos || property.front() == '=') {
       return Status::invalid_argument("-X " + property + " is not key=value, as in -X fetch.max.bytes=1048576");

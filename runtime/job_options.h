@@ -53,6 +53,9 @@ struct JobOptions {
   std::chrono::milliseconds checkpoint_interval{10'000};
   // RocksDB state and checkpoints; empty: state in memory only.
   std::string state_dir;
+  // Bytes of keyed state kept in memory (an estimate); colder entries live
+  // in RocksDB only. Needs state_dir. 0: no budget, all state in memory.
+  int64_t state_memory_bytes = 0;
   // Exactly-once output through Kafka transactions: results, their input
   // positions and the checkpoint commit together, so read_committed
   // consumers see each result once. Needs state_dir, topics as input and

@@ -20,12 +20,15 @@
 // stopped.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "runtime/source.h"
@@ -42,6 +45,80 @@ class StateWriter {
   virtual void remove(std::string_view key) = 0;
 };
 
+// The memory budget for keyed state (--state-memory), shared by every task
+// of a process. Operators report an estimate of what their state holds in
+// memory; past the budget they drop their coldest entries at a checkpoint,
+// and read them back through StateReader::get() when next needed
+// (operators/keyed/key_table.h). Thread-safe.
+class StateMemory {
+ public:
+  explicit StateMemory(int64_t budget_bytes) : budget_(budget_bytes) {}
+  int64_t budget() const { return budget_; }
+  int64_t used() const { return used_.load(std::memory_order_relaxed); }
+  // Adds to (or, negative, takes from) the estimate.
+  void add(int64_t bytes) { used_.fetch_add(bytes, std::memory_order_relaxed); }
+  // The share of its in-memory state each holder should drop to bring the
+  // total back under the budget: 0 when it is under.
+  double excess() const {
+    const int64_t used_now = used();
+    return used_now <= budget_ ? 0.0 : static_cast<double>(used_now - budget_) / static_cast<double>(used_now);
+  }
+
+ private:
+  const int64_t budget_;
+  std::atomic<int64_t> used_{0};
+};
+
+// What one holder (a KeyTable) has added to a StateMemory, taken back when
+// the holder goes; moving it moves the charge. Holders are copied only
+// before they have a budget (pipelines are prototypes each task copies):
+// copying one that has is a bug.
+class StateMemoryCharge {
+ public:
+  StateMemoryCharge() = default;
+  StateMemoryCharge(const StateMemoryCharge& other) { check_uncharged(other); }
+  StateMemoryCharge& operator=(const StateMemoryCharge& other) {
+    check_uncharged(other);
+    release();
+    memory_ = nullptr;
+    return *this;
+  }
+  StateMemoryCharge(StateMemoryCharge&& other) noexcept
+      : memory_(other.memory_), bytes_(std::exchange(other.bytes_, 0)) {}
+  StateMemoryCharge& operator=(StateMemoryCharge&& other) noexcept {
+    if (this != &other) {
+      release();
+      memory_ = other.memory_;
+      bytes_ = std::exchange(other.bytes_, 0);
+    }
+    return *this;
+  }
+  ~StateMemoryCharge() { release(); }
+
+  // The holder now has `bytes` in `memory` (nullptr: no budget).
+  void set(StateMemory* memory, int64_t bytes) {
+    if (memory != memory_) {
+      release();
+      memory_ = memory;
+    }
+    if (memory_ == nullptr) return;
+    memory_->add(bytes - bytes_);
+    bytes_ = bytes;
+  }
+
+ private:
+  void release() {
+    if (memory_ != nullptr) memory_->add(-bytes_);
+    bytes_ = 0;
+  }
+  static void check_uncharged(const StateMemoryCharge& other) {
+    KAPPA_CHECK(other.memory_ == nullptr, "state kept under a memory budget cannot be copied");
+  }
+
+  StateMemory* memory_ = nullptr;
+  int64_t bytes_ = 0;
+};
+
 class StateReader {
  public:
   virtual ~StateReader() = default;
@@ -49,6 +126,12 @@ class StateReader {
   // keys; the views last for the call. Stops at, and returns, the first
   // error f returns, or an error reading the entries.
   virtual Status scan(const std::function<Status(std::string_view key, std::string_view value)>& f) = 0;
+  // The value of one entry, nothing if it has none. Like scan(), it reads
+  // the state as of the last checkpoint (or restore).
+  virtual Result<std::optional<std::string>> get(std::string_view key) = 0;
+  // The budget this task's state counts against; nullptr (the default):
+  // none, the state stays in memory.
+  virtual StateMemory* memory() const { return nullptr; }
 };
 
 // One task's state in the backend: the namespaces of its stages, by the

@@ -38,7 +38,10 @@ Status put_meta(rocksdb::WriteBatch& batch, rocksdb::ColumnFamilyHandle* meta, c
 }  // namespace
 
 CheckpointStore::CheckpointStore(std::string state_dir, std::string job_id, const StoreOptions& options)
-    : state_dir_(std::move(state_dir)), job_id_(std::move(job_id)), options_(options) {}
+    : state_dir_(std::move(state_dir)),
+      job_id_(std::move(job_id)),
+      options_(options),
+      memory_(options.memory_budget_bytes > 0 ? std::make_unique<StateMemory>(options.memory_budget_bytes) : nullptr) {}
 
 CheckpointStore::~CheckpointStore() = default;
 
@@ -133,7 +136,7 @@ std::vector<PartitionPosition> CheckpointStore::positions() const {
 
 TaskState& CheckpointStore::task(const PartitionId& partition) {
   std::unique_ptr<si::RocksTaskState>& task = tasks_[partition];
-  if (!task) task = std::make_unique<si::RocksTaskState>(*db_, *pending_, partition);
+  if (!task) task = std::make_unique<si::RocksTaskState>(*db_, *pending_, partition, memory_.get());
   return *task;
 }
 
@@ -203,6 +206,10 @@ Result<CheckpointInfo> CheckpointStore::commit(const std::vector<PartitionPositi
   info.total = since(start);
   spdlog::debug("state: checkpoint {} complete: {} bytes in {} files, {} state changes, {} us", info.id,
                 info.size_bytes, info.files, info.state_changes, info.total.count());
+  if (memory_ != nullptr) {
+    spdlog::debug("state: about {} bytes of keyed state in memory (--state-memory {})", memory_->used(),
+                  memory_->budget());
+  }
   return info;
 }
 

@@ -82,6 +82,10 @@ struct StoreOptions {
   // answer matches instead of the newest (state/README.md, "Exactly-once").
   // Default: none (the newest checkpoint that verifies).
   CommittedOffsets committed_offsets = nullptr;
+  // --state-memory: the bytes of keyed state the job's operators keep in
+  // memory (an estimate); past it they keep their coldest entries in the
+  // database only (operators/keyed/key_table.h). 0 (the default): no budget.
+  int64_t memory_budget_bytes = 0;
 };
 
 // What one commit() did, for logs, metrics and the benchmark.
@@ -195,6 +199,7 @@ class CheckpointStore final : public StateBackend {
   std::unique_ptr<state_internal::FileDigestCache> digests_;
   std::unique_ptr<state_internal::WorkingDb> db_;
   std::unique_ptr<state_internal::PendingWrites> pending_;
+  std::unique_ptr<StateMemory> memory_;  // with a memory budget only
   std::map<PartitionId, std::unique_ptr<state_internal::RocksTaskState>> tasks_;
 
   uint64_t checkpoint_id_ = 0;

@@ -93,8 +93,8 @@ class RocksTaskState::StageWriter final : public StateWriter {
 
 class RocksTaskState::StageReader final : public StateReader {
  public:
-  StageReader(WorkingDb& db, const std::string& prefix, std::size_t stage)
-      : db_(db), prefix_(prefix), end_(prefix_end(prefix)), stage_(stage) {}
+  StageReader(WorkingDb& db, const std::string& prefix, std::size_t stage, StateMemory* memory)
+      : db_(db), prefix_(prefix), end_(prefix_end(prefix)), stage_(stage), memory_(memory) {}
 
   Status scan(const std::function<Status(std::string_view key, std::string_view value)>& f) override {
     rocksdb::ColumnFamilyHandle* family = db_.find_stage_family(stage_);
@@ -103,15 +103,27 @@ class RocksTaskState::StageReader final : public StateReader {
                     [&](std::string_view key, std::string_view value) { return f(key.substr(prefix_.size()), value); });
   }
 
+  Result<std::optional<std::string>> get(std::string_view key) override {
+    rocksdb::ColumnFamilyHandle* family = db_.find_stage_family(stage_);
+    if (family == nullptr) return std::optional<std::string>();
+    key_.assign(prefix_).append(key);
+    return db_.get(family, key_);
+  }
+
+  StateMemory* memory() const override { return memory_; }
+
  private:
   WorkingDb& db_;
   const std::string& prefix_;
   const std::string end_;
   const std::size_t stage_;
+  StateMemory* const memory_;
+  std::string key_;  // get()'s RocksDB key, reused
 };
 
-RocksTaskState::RocksTaskState(WorkingDb& db, PendingWrites& pending, const PartitionId& partition)
-    : db_(db), pending_(pending), prefix_(task_prefix(partition)) {}
+RocksTaskState::RocksTaskState(WorkingDb& db, PendingWrites& pending, const PartitionId& partition,
+                               StateMemory* memory)
+    : db_(db), pending_(pending), prefix_(task_prefix(partition)), memory_(memory) {}
 
 RocksTaskState::~RocksTaskState() = default;
 
@@ -128,7 +140,7 @@ StateWriter& RocksTaskState::writer(std::size_t index) {
 
 StateReader& RocksTaskState::reader(std::size_t index) {
   Stage& s = stage(index);
-  if (!s.reader) s.reader = std::make_unique<StageReader>(db_, prefix_, index);
+  if (!s.reader) s.reader = std::make_unique<StageReader>(db_, prefix_, index, memory_);
   return *s.reader;
 }
 

@@ -60,7 +60,9 @@ class PendingWrites {
 
 class RocksTaskState final : public TaskState {
  public:
-  RocksTaskState(WorkingDb& db, PendingWrites& pending, const PartitionId& partition);
+  // `memory`: the budget the task's operators keep their state under; may
+  // be null (no budget).
+  RocksTaskState(WorkingDb& db, PendingWrites& pending, const PartitionId& partition, StateMemory* memory);
   ~RocksTaskState() override;
 
   // Called from the task's thread (one at a time); the references last as
@@ -80,6 +82,7 @@ class RocksTaskState final : public TaskState {
   WorkingDb& db_;
   PendingWrites& pending_;
   const std::string prefix_;
+  StateMemory* const memory_;
   std::vector<Stage> stages_;
 };
 

@@ -203,6 +203,14 @@ Status WorkingDb::write(rocksdb::WriteBatch& batch) {
   return from_rocksdb(db_->Write(options, &batch), "cannot write the checkpoint's batch to the state database");
 }
 
+Result<std::optional<std::string>> WorkingDb::get(rocksdb::ColumnFamilyHandle* family, std::string_view key) {
+  std::string value;
+  const rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), family, slice(key), &value);
+  if (status.IsNotFound()) return std::optional<std::string>();
+  KAPPA_RETURN_IF_ERROR(from_rocksdb(status, "cannot read the state database"));
+  return std::optional<std::string>(std::move(value));
+}
+
 Status WorkingDb::scan(rocksdb::ColumnFamilyHandle* family, std::string_view lower, std::string_view upper,
                        const std::function<Status(std::string_view key, std::string_view value)>& f) {
   const std::string lower_bound_bytes(lower);

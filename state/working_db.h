@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,6 +56,8 @@ class WorkingDb {
 
   // Applies `batch` atomically, with the write-ahead log synced.
   Status write(rocksdb::WriteBatch& batch);
+  // The value of `key` in `family`; nothing when absent.
+  Result<std::optional<std::string>> get(rocksdb::ColumnFamilyHandle* family, std::string_view key);
   // Calls f(key, value) for the entries of `family` in [lower, upper), in
   // key order; stops at f's first error.
   Status scan(rocksdb::ColumnFamilyHandle* family, std::string_view lower, std::string_view upper,

@@ -20,7 +20,8 @@ void set_up_logging(const std::string& job_id, const std::string& level) {
   spdlog::set_default_logger(logger);
 }
 
-Result<std::unique_ptr<CheckpointStore>> open_state(const JobOptions& options, const StoreOptions& store_options = {}) {
+Result<std::unique_ptr<CheckpointStore>> open_state(const JobOptions& options, StoreOptions store_options = {}) {
+  store_options.memory_budget_bytes = options.state_memory_bytes;
   KAPPA_ASSIGN_OR_RETURN(std::unique_ptr<CheckpointStore> state,
                          CheckpointStore::open(options.state_dir, options.job_id, store_options));
   if (state->checkpoint_id() > 0) {

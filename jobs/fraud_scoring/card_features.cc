@@ -335,30 +335,28 @@ void CardFeaturesOperator::checkpoint(StateWriter& out) {
 }
 
 Status CardFeaturesOperator::restore(StateReader& in) {
-  CardFeaturesOperator restored;
-  KAPPA_RETURN_IF_ERROR(restored.read_state(in));
-  restored.context_ = context_;
-  *this = std::move(restored);
-  return Status::ok();
-}
-
-Status CardFeaturesOperator::read_state(StateReader& in) {
   using namespace agg::encoding;
-  return cards_.restore(
+  // In place: the table keeps the card reader for entries it reads back
+  // under a memory budget. A failed restore leaves cards_ as it was (empty:
+  // restore comes first); merchants it interned stay in the pool unused.
+  Timestamp watermark = watermark_;
+  KAPPA_RETURN_IF_ERROR(cards_.restore(
       in,
       [&](std::string_view meta) {
         uint8_t version = 0;
-        if (!get_u8(meta, version) || version != kFormatVersion || !get_i64(meta, watermark_) || !meta.empty()) {
+        if (!get_u8(meta, version) || version != kFormatVersion || !get_i64(meta, watermark) || !meta.empty()) {
           return Status::corruption("card features state: the meta entry does not decode (another format version?)");
         }
         return Status::ok();
       },
-      [&](const std::string& card_id, std::string_view value) -> Result<CardHistory> {
+      [this](const std::string& card_id, std::string_view value) -> Result<CardHistory> {
         Result<CardHistory> history = read_card(value);
         if (!history.is_ok()) return Status::corruption("card features state: card " + card_id + ": " +
                                                         history.status().message());
         return history;
-      });
+      }));
+  watermark_ = watermark;
+  return Status::ok();
 }
 
 Result<CardHistory> CardFeaturesOperator::read_card(std::string_view value) {

@@ -261,8 +261,6 @@ class CardFeaturesOperator {
   const std::string* add(const jobs::Transaction& transaction, Timestamp time, CardFeatures& features);
   void advance_watermark(Timestamp watermark);
   void schedule_expiry(CardTable::Entry& card);
-  // Into a fresh operator.
-  Status read_state(StateReader& in);
   Result<card_features_detail::CardHistory> read_card(std::string_view value);
 
   StageContext* context_ = nullptr;

@@ -201,7 +201,7 @@ class ScorerOperator {
           }
           return meta.empty() ? Status::ok() : bad("unexpected bytes after the meta entry");
         },
-        [&](const K&, std::string_view value) -> Result<KeyState> {
+        [this, bad](const K&, std::string_view value) -> Result<KeyState> {
           Timestamp last_time;
           if (!encoding::get_i64(value, last_time)) return bad("a key's entry is truncated");
           KeyState state = fresh_state(last_time);

@@ -20,6 +20,22 @@
 // first checkpoint of a table that was not restored therefore writes every
 // key, into a namespace that must be empty (a new task's).
 //
+// Memory budget (--state-memory; StateReader::memory() at restore). The
+// table reports an estimate of its memory to the budget: slots, plus each
+// entry's encoded size standing in for what its state holds outside the
+// slot. While the job is over budget, each checkpoint evicts the table's
+// share of the excess, coldest entries first (those untouched for the most
+// checkpoints), keeping only their keys; a restore loads entries only while
+// there is room (the keys evicted after it ran out can take the estimate
+// over the budget until the first checkpoint). An evicted entry is read back
+// (StateReader::get) when a
+// record or its timer next needs it. Only entries untouched since before the
+// last checkpoint are evicted: their bytes are in the database already (the
+// job runner finishes a checkpoint's commit before the next barrier), so a
+// read brings back exactly what was evicted. Keys, timers and the entries
+// touched within one checkpoint interval stay in memory, so the budget
+// bounds the cold part of the state, not all of it.
+//
 // Namespace layout (one per operator and task; the keys sort as listed):
 //   kMetaKey  "\0"               -> the operator's own small state (meta)
 //   kKeyTag   "\1" + state key   -> timer (i64), timer sequence (varint), the
@@ -30,10 +46,14 @@
 #pragma once
 
 #include <absl/container/flat_hash_map.h>
+#include <absl/container/flat_hash_set.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -63,6 +83,10 @@ struct StringEqual {
   bool operator()(std::string_view a, std::string_view b) const { return a == b; }
 };
 
+template <class K>
+using Set = std::conditional_t<std::is_same_v<K, std::string>, absl::flat_hash_set<K, StringHash, StringEqual>,
+                               absl::flat_hash_set<K>>;
+
 template <class K, class V>
 using Map = std::conditional_t<
     std::is_same_v<K, std::string>,
@@ -80,6 +104,7 @@ class KeyTable {
     Timestamp timer = kMaxTimestamp;  // the pending timer, if any
     uint64_t timer_sequence = 0;      // which bucket entry is the pending timer; 0: none was ever set
     bool dirty = false;               // changed since the last checkpoint
+    uint32_t touched_in = 0;          // the checkpoint interval it was last touched in (0: not since restored)
   };
   using Entry = std::pair<const K, Slot>;
 
@@ -90,14 +115,14 @@ class KeyTable {
   // has none. Valid until the next find_or_add() or forget().
   template <class KeyArg>
   Entry& find_or_add(const KeyArg& key) {
-    auto it = map_.find(key);
+    auto it = find(key);
     if (it == map_.end()) it = map_.try_emplace(K(key)).first;
     touch(*it);
     return *it;
   }
   template <class KeyArg, class MakeState>
   Entry& find_or_add(const KeyArg& key, MakeState&& make_state) {
-    auto it = map_.find(key);
+    auto it = find(key);
     if (it == map_.end()) it = map_.try_emplace(K(key), Slot{make_state()}).first;
     touch(*it);
     return *it;
@@ -117,7 +142,7 @@ class KeyTable {
     while (!timers_.empty() && timers_.begin()->first <= now) {
       auto bucket = timers_.extract(timers_.begin());
       for (const Timer& timer : bucket.mapped()) {
-        auto it = map_.find(timer.key);
+        auto it = find(timer.key);
         if (it == map_.end() || it->second.timer_sequence != timer.sequence) continue;  // superseded or forgotten
         it->second.timer = kMaxTimestamp;
         touch(*it);
@@ -129,14 +154,25 @@ class KeyTable {
   // Drops the key and its state.
   void forget(const K& key) {
     auto it = map_.find(key);
-    if (it == map_.end()) return;
+    // Listed before the erase: `key` may be the entry's own.
+    if (it == map_.end()) {
+      auto evicted = evicted_.find(key);
+      if (evicted == evicted_.end()) return;
+      if (tracking_) forgotten_.push_back(key);
+      evicted_.erase(evicted);
+      return;
+    }
     if (tracking_) forgotten_.push_back(key);
     map_.erase(it);
   }
 
-  std::size_t size() const { return map_.size(); }
+  // Keys with state, in memory or evicted.
+  std::size_t size() const { return map_.size() + evicted_.size(); }
+  // Keys whose state is in memory.
+  std::size_t resident() const { return map_.size(); }
 
-  // Calls f(const K&, const State&) for every key, in no particular order.
+  // Calls f(const K&, const State&) for every key in memory, in no
+  // particular order.
   template <class F>
   void for_each(F&& f) const {
     for (const auto& [key, slot] : map_) f(key, slot.state);
@@ -151,6 +187,8 @@ class KeyTable {
   void checkpoint(StateWriter& out, std::string_view meta, WriteState&& write_state) {
     std::string entry_key;
     std::string value;
+    std::size_t written = 0;
+    std::size_t written_bytes = 0;
     auto put = [&](const K& key, Slot& slot) {
       set_entry_key(key, entry_key);
       value.clear();
@@ -159,6 +197,8 @@ class KeyTable {
       write_state(key, std::as_const(slot.state), value);
       out.put(entry_key, value);
       slot.dirty = false;
+      ++written;
+      written_bytes += value.size();
     };
     // A key forgotten and then added again is put below.
     for (const K& key : forgotten_) {
@@ -186,6 +226,9 @@ class KeyTable {
     dirty_.clear();
     forgotten_.clear();
     out.put(kMetaKey, meta);
+    if (written > 0) value_bytes_ = static_cast<double>(written_bytes) / static_cast<double>(written);
+    if (memory_ != nullptr) evict_over_budget();
+    ++interval_;
   }
 
   // Replaces the table with the one a sequence of checkpoint() calls wrote
@@ -195,11 +238,27 @@ class KeyTable {
   // was ever checkpointed) restores an empty table without calling either.
   // Returns Corruption on malformed entries, or the first error a callback
   // returns, and then leaves the table as it was.
+  // With a memory budget (in.memory()), the table keeps `in` and a copy of
+  // read_state to read evicted entries back later: both must outlive it, so
+  // read_state must not refer to the caller's locals (capture the operator,
+  // by pointer, and values).
   template <class ReadMeta, class ReadState>
   [[nodiscard]] Status restore(StateReader& in, ReadMeta&& read_meta, ReadState&& read_state) {
     auto bad = [](const char* what) { return Status::corruption(std::string("keyed state: ") + what); };
     KeyTable restored;
     restored.tracking_ = true;  // the namespace holds the table: later checkpoints write changes
+    restored.memory_ = in.memory();
+    if (restored.memory_ != nullptr) {
+      restored.cold_ = &in;
+      restored.read_state_ = read_state;
+    }
+    // With a budget, entries are loaded while the estimate leaves room for
+    // them; the others are evicted from the start.
+    const double room = restored.memory_ == nullptr
+                            ? INFINITY
+                            : static_cast<double>(restored.memory_->budget() - restored.memory_->used());
+    std::size_t seen = 0;
+    std::size_t seen_bytes = 0;
     bool has_meta = false;
     K key{};
     KAPPA_RETURN_IF_ERROR(in.scan([&](std::string_view entry_key, std::string_view value) -> Status {
@@ -211,21 +270,31 @@ class KeyTable {
         return bad("an entry whose key is neither the meta entry nor a key's");
       }
       if (!has_meta) return bad("key entries without the meta entry");
+      ++seen;
+      seen_bytes += value.size();
+      const double average = static_cast<double>(seen_bytes) / static_cast<double>(seen);
+      const bool load = static_cast<double>(restored.map_.size() + 1) * entry_bytes(average) +
+                            static_cast<double>(restored.evicted_.size()) * kEvictedKeyBytes <=
+                        room;
       Timestamp timer;
       uint64_t sequence;
-      if (!encoding::get_i64(value, timer) || !encoding::get_varint(value, sequence)) {
-        return bad("a key entry too short for its timer");
+      if (!decode_timer(value, timer, sequence)) return bad("a key entry too short for its timer");
+      if (load) {
+        Result<State> state = read_state(std::as_const(key), value);
+        if (!state.is_ok()) return state.status();
+        restored.map_.try_emplace(key, Slot{std::move(state).value(), timer, sequence});
+      } else {
+        restored.evicted_.insert(key);
       }
-      Result<State> state = read_state(std::as_const(key), value);
-      if (!state.is_ok()) return state.status();
       if (timer != kMaxTimestamp) restored.timers_[timer].push_back({key, sequence});
       restored.next_sequence_ = std::max(restored.next_sequence_, sequence + 1);
-      restored.map_.try_emplace(key, Slot{std::move(state).value(), timer, sequence, false});
       return Status::ok();
     }));
     for (auto& [time, bucket] : restored.timers_) {
       std::sort(bucket.begin(), bucket.end(), [](const Timer& a, const Timer& b) { return a.sequence < b.sequence; });
     }
+    if (seen > 0) restored.value_bytes_ = static_cast<double>(seen_bytes) / static_cast<double>(seen);
+    restored.charge_.set(restored.memory_, restored.estimate());
     *this = std::move(restored);
     return Status::ok();
   }
@@ -246,7 +315,85 @@ class KeyTable {
   void touch(Entry& entry) {
     if (entry.second.dirty) return;
     entry.second.dirty = true;
+    entry.second.touched_in = interval_;
     if (tracking_) dirty_.push_back(entry.first);
+  }
+
+  // The key's entry, read back from the database if it was evicted;
+  // map_.end() if the key has none.
+  template <class KeyArg>
+  auto find(const KeyArg& key) {
+    auto it = map_.find(key);
+    if (it != map_.end() || evicted_.empty()) return it;
+    auto evicted = evicted_.find(key);
+    if (evicted == evicted_.end()) return it;
+    K owned = *evicted;
+    evicted_.erase(evicted);
+    std::string entry_key;
+    set_entry_key(owned, entry_key);
+    Result<std::optional<std::string>> bytes = cold_->get(entry_key);
+    Result<Slot> slot = !bytes.is_ok()        ? Result<Slot>(bytes.status())
+                        : !bytes->has_value() ? Result<Slot>(Status::not_found("the entry is missing"))
+                                              : decode_slot(owned, **bytes, read_state_);
+    // The entry was in the database when it was evicted: only a damaged or
+    // vanished database loses it, and the state cannot go on without it.
+    KAPPA_CHECK(slot.is_ok(), "keyed state: an entry evicted under --state-memory cannot be read back (" +
+                                  slot.status().message() + "); restart the job to restore its last checkpoint");
+    return map_.try_emplace(std::move(owned), std::move(slot).value()).first;
+  }
+
+  // A key entry's value is its timer, the timer's sequence, then the
+  // operator's bytes: reads the first two off `value`.
+  static bool decode_timer(std::string_view& value, Timestamp& timer, uint64_t& sequence) {
+    return encoding::get_i64(value, timer) && encoding::get_varint(value, sequence);
+  }
+  template <class ReadState>
+  static Result<Slot> decode_slot(const K& key, std::string_view value, ReadState& read_state) {
+    Timestamp timer;
+    uint64_t sequence;
+    if (!decode_timer(value, timer, sequence)) return Status::corruption("keyed state: a key entry too short for its timer");
+    Result<State> state = read_state(key, value);
+    if (!state.is_ok()) return state.status();
+    return Slot{std::move(state).value(), timer, sequence};
+  }
+
+  // Estimated bytes of one entry in memory: its slot (the table keeps about
+  // 1 slot in 8 empty) and, standing in for what the state holds outside
+  // the slot, its encoded size.
+  static double entry_bytes(double encoded_bytes) { return sizeof(Entry) * 8.0 / 7.0 + encoded_bytes; }
+  // And of an evicted key: its slot in evicted_.
+  static constexpr double kEvictedKeyBytes = (sizeof(K) + 1) * 8.0 / 7.0;
+  int64_t estimate() const {
+    return static_cast<int64_t>(static_cast<double>(map_.size()) * entry_bytes(value_bytes_) +
+                                static_cast<double>(evicted_.size()) * kEvictedKeyBytes);
+  }
+
+  // Evicts the table's share of the budget's excess, coldest entries first,
+  // among those untouched in this checkpoint interval (see the top).
+  void evict_over_budget() {
+    charge_.set(memory_, estimate());
+    const double excess = memory_->excess();
+    if (excess <= 0) return;
+    std::vector<std::pair<uint32_t, const K*>> cold;
+    for (const Entry& entry : map_) {
+      if (entry.second.touched_in < interval_) cold.push_back({entry.second.touched_in, &entry.first});
+    }
+    // Each eviction saves the entry but for its key.
+    const double saved = entry_bytes(value_bytes_) - kEvictedKeyBytes;
+    if (saved <= 0) return;
+    const auto share = static_cast<std::size_t>(std::ceil(excess * static_cast<double>(estimate()) / saved));
+    if (share < cold.size()) {
+      std::nth_element(cold.begin(), cold.begin() + static_cast<std::ptrdiff_t>(share), cold.end(),
+                       [](const auto& a, const auto& b) { return a.first < b.first; });
+      cold.resize(share);
+    }
+    for (const auto& [touched_in, key] : cold) {
+      K owned = *key;
+      map_.erase(owned);  // erasing moves no other entry, so the other pointers stay valid
+      evicted_.insert(std::move(owned));
+    }
+    map_.rehash(0);  // give the slots back
+    charge_.set(memory_, estimate());
   }
 
   static void set_entry_key(const K& key, std::string& out) {
@@ -260,6 +407,15 @@ class KeyTable {
   bool tracking_ = false;       // whether dirty_ and forgotten_ list changes (after the first checkpoint or a restore)
   std::vector<K> dirty_;        // keys that became dirty since the last checkpoint, some twice
   std::vector<K> forgotten_;    // keys forgotten since the last checkpoint
+  uint32_t interval_ = 1;       // checkpoint intervals so far, this one included (touched_in's clock)
+  double value_bytes_ = 0;      // the average encoded entry at the last checkpoint or restore
+
+  // With a memory budget (restored from a reader that has one):
+  StateMemory* memory_ = nullptr;
+  StateReader* cold_ = nullptr;                                       // where evicted entries are read back
+  std::function<Result<State>(const K&, std::string_view)> read_state_;  // restore()'s, kept for them
+  key_table_detail::Set<K> evicted_;                                  // keys whose entry is in cold_ only
+  StateMemoryCharge charge_;                                          // this table's part of memory_
 };
 
 }  // namespace kappa

@@ -110,7 +110,7 @@ class KeyedAggregateOperator {
           }
           return Status::ok();
         },
-        [&](const K&, std::string_view value) -> Result<KeyState> {
+        [this, bad](const K&, std::string_view value) -> Result<KeyState> {
           KeyState state;
           state.started = true;
           if (!encoding::get_i64(value, state.last_time) || !agg_.deserialize(value, state.acc) || !value.empty()) {

@@ -131,7 +131,7 @@ class RollingOperator {
           }
           return Status::ok();
         },
-        [&](const K&, std::string_view value) { return read_key_state(value); }));
+        [this](const K&, std::string_view value) { return read_key_state(value); }));
     watermark_ = watermark;
     next_sequence_ = next_sequence;
     return Status::ok();

@@ -149,7 +149,7 @@ class WindowOperator {
           }
           return Status::ok();
         },
-        [&](const K&, std::string_view value) -> Result<KeyState> {
+        [this, bad](const K&, std::string_view value) -> Result<KeyState> {
           KeyState state;
           int64_t count;
           if (!encoding::get_i64(value, state.fired_through) || !encoding::get_count(value, count) || count == 0) {

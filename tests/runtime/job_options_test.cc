@@ -251,6 +251,23 @@ TEST_F(JobOptionsTest, ExactlyOnceFlagAndEnvironmentTwin) {
   EXPECT_TRUE(parse_ok({"--brokers", "b", "--input", "i", "--output", "o", "--state-dir", "/s"}).exactly_once);
 }
 
+TEST_F(JobOptionsTest, StateMemoryTakesASizeAndNeedsAStateDir) {
+  EXPECT_EQ(parse_ok({"--brokers", "b", "--input", "i", "--output", "o"}).state_memory_bytes, 0);
+  EXPECT_EQ(parse_ok({"--brokers", "b", "--input", "i", "--output", "o", "--state-dir", "/s", "--state-memory",
+                      "512MiB"})
+                .state_memory_bytes,
+            512LL << 20);
+  set_env("KAPPA_STATE_MEMORY", "2GB");
+  EXPECT_EQ(parse_ok({"--brokers", "b", "--input", "i", "--output", "o", "--state-dir", "/s"}).state_memory_bytes,
+            2'000'000'000);
+  parse_error({"--brokers", "b", "--input", "i", "--output", "o", "--state-dir", "/s", "--state-memory", "lots"},
+              "--state-memory");
+  parse_error({"--brokers", "b", "--input", "i", "--output", "o", "--state-dir", "/s", "--state-memory", "0"},
+              "--state-memory");
+  const std::string message = parse_error({"--brokers", "b", "--input", "i", "--output", "o"}, "--state-dir");
+  EXPECT_THAT(message, HasSubstr("--state-memory needs --state-dir"));
+}
+
 TEST_F(JobOptionsTest, ExactlyOnceNeedsStateTopicsAndARealBroker) {
   const std::vector<std::string> base{"--exactly-once", "--brokers", "b", "--state-dir", "/s"};
   auto with = [&](std::vector<std::string> more) {

@@ -14,8 +14,11 @@
 #include <cstddef>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "runtime/state.h"
 #include "runtime/status.h"
@@ -35,18 +38,53 @@ class MemoryStageState final : public StateWriter, public StateReader {
 
   void put(std::string_view key, std::string_view value) override {
     ++counts_.puts;
+    if (defer_) {
+      pending_.emplace_back(std::string(key), std::string(value));
+      return;
+    }
     entries.insert_or_assign(std::string(key), std::string(value));
   }
 
   void remove(std::string_view key) override {
     ++counts_.removes;
+    if (defer_) {
+      pending_.emplace_back(std::string(key), std::nullopt);
+      return;
+    }
     if (auto it = entries.find(key); it != entries.end()) entries.erase(it);
+  }
+
+  // From now on writes wait for apply_pending(), as a store's wait for its
+  // commit, which the job runner finishes only before the next barrier:
+  // reads in between see the state as of the previous one.
+  void defer_writes() { defer_ = true; }
+  void apply_pending() {
+    for (auto& [key, value] : pending_) {
+      if (value) {
+        entries.insert_or_assign(key, *value);
+      } else if (auto it = entries.find(key); it != entries.end()) {
+        entries.erase(it);
+      }
+    }
+    pending_.clear();
   }
 
   Status scan(const std::function<Status(std::string_view key, std::string_view value)>& f) override {
     for (const auto& [key, value] : entries) KAPPA_RETURN_IF_ERROR(f(key, value));
     return Status::ok();
   }
+
+  Result<std::optional<std::string>> get(std::string_view key) override {
+    ++gets;
+    auto it = entries.find(key);
+    if (it == entries.end()) return std::optional<std::string>();
+    return std::optional<std::string>(it->second);
+  }
+  StateMemory* memory() const override { return memory_; }
+  // Reads through get() so far.
+  std::size_t gets = 0;
+  // The budget restore() hands to operators; none by default.
+  void set_memory(StateMemory* memory) { memory_ = memory; }
 
   // The counts since the last call (or since the stage was made), then zero.
   WriteCounts take_counts() {
@@ -57,6 +95,9 @@ class MemoryStageState final : public StateWriter, public StateReader {
 
  private:
   WriteCounts counts_;
+  StateMemory* memory_ = nullptr;
+  bool defer_ = false;
+  std::vector<std::pair<std::string, std::optional<std::string>>> pending_;  // value or removal
 };
 
 class MemoryState final : public TaskState {
