@@ -351,7 +351,9 @@ class KeyTable {
   static Result<Slot> decode_slot(const K& key, std::string_view value, ReadState& read_state) {
     Timestamp timer;
     uint64_t sequence;
-    if (!decode_timer(value, timer, sequence)) return Status::corruption("keyed state: a key entry too short for its timer");
+    if (!decode_timer(value, timer, sequence)) {
+      return Status::corruption("keyed state: a key entry too short for its timer");
+    }
     Result<State> state = read_state(key, value);
     if (!state.is_ok()) return state.status();
     return Slot{std::move(state).value(), timer, sequence};
@@ -387,6 +389,7 @@ class KeyTable {
                        [](const auto& a, const auto& b) { return a.first < b.first; });
       cold.resize(share);
     }
+    if (cold.empty()) return;
     for (const auto& [touched_in, key] : cold) {
       K owned = *key;
       map_.erase(owned);  // erasing moves no other entry, so the other pointers stay valid
