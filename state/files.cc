@@ -105,14 +105,6 @@ Result<std::string> read_file(const std::string& path) {
   return content;
 }
 
-Status link_or_copy(const std::string& from, const std::string& to) {
-  if (::link(from.c_str(), to.c_str()) == 0) return Status::ok();
-  if (errno != EXDEV && errno != EPERM && errno != EMLINK && errno != ENOTSUP) {
-    return io_error("hard-link " + from + " as", to, errno);
-  }
-  return copy_file(from, to);
-}
-
 Status copy_file(const std::string& from, const std::string& to) {
   std::error_code error;
   fs::copy_file(from, to, fs::copy_options::overwrite_existing, error);

@@ -25,9 +25,6 @@ Status write_file_atomically(const std::string& path, std::string_view content);
 
 // The whole file. kNotFound if it does not exist.
 Result<std::string> read_file(const std::string& path);
-// Hard-links `from` as `to`, or copies it when the two are on different
-// file systems (or links are not supported).
-Status link_or_copy(const std::string& from, const std::string& to);
 Status copy_file(const std::string& from, const std::string& to);
 
 // The names in `dir` (not "." or ".."), sorted.

@@ -65,8 +65,9 @@ Result<RecoveryPlan> plan_recovery(const std::string& state_dir, const std::stri
                                    const CommittedOffsets& committed_offsets = {});
 
 // Replaces <state_dir>/work with a database holding exactly `checkpoint`
-// (hard links to its SST and blob files, copies of the rest), or with
-// nothing if `checkpoint` is null.
+// (copies of its files, so that the working database shares no inode with
+// a checkpoint it was restored from), or with nothing if `checkpoint` is
+// null.
 Status restore_working_db(const std::string& state_dir, const Manifest* checkpoint);
 
 }  // namespace kappa::state_internal

@@ -5,8 +5,10 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
+#include <set>
 
 #include "state/checkpoint_store.h"
 #include "tests/state/checkpoint_steps.h"
@@ -72,6 +74,26 @@ TEST_F(RecoveryTest, AnIntactNewestCheckpointIsRestored) {
   EXPECT_EQ(store->checkpoint_id(), 3u);
   expect_step(*store, 3);
   EXPECT_THAT(log.text(), Not(HasSubstr("[warning]")));
+}
+
+// What RocksDB writes into work/ after a restart must never reach a
+// checkpoint: the restored working database shares no file with any.
+TEST_F(RecoveryTest, TheRestoredWorkingDatabaseSharesNoFileWithACheckpoint) {
+  std::unique_ptr<CheckpointStore> store = open_ok(dir_.path());
+  ASSERT_NE(store, nullptr);
+  auto inodes = [](const fs::path& dir) {
+    std::set<std::pair<dev_t, ino_t>> out;
+    for (const auto& entry : fs::directory_iterator(dir)) {
+      struct stat st {};
+      if (::stat(entry.path().c_str(), &st) == 0 && S_ISREG(st.st_mode)) out.insert({st.st_dev, st.st_ino});
+    }
+    return out;
+  };
+  const auto work = inodes(dir_ / "work");
+  ASSERT_FALSE(work.empty());
+  for (const std::string& checkpoint : {newest(), previous()}) {
+    for (const auto& inode : inodes(checkpoint)) EXPECT_EQ(work.count(inode), 0u) << "a file of " << checkpoint;
+  }
 }
 
 TEST_F(RecoveryTest, ATruncatedSstFallsBackToThePreviousCheckpoint) {
