@@ -56,6 +56,7 @@
 #include <utility>
 #include <vector>
 
+#include "bench/keyed_events.h"
 #include "operators/aggregate/builtins.h"
 #include "operators/keyed/key_by.h"
 #include "runtime/pipeline.h"
@@ -83,17 +84,8 @@ struct Config {
   int slices = 1;
 };
 
-struct Event {
-  uint64_t key;
-  double amount;
-};
-
-uint64_t mix(uint64_t x) {  // splitmix64's finalizer
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
+using Event = kappa::bench::KeyedEvent;
+using kappa::bench::mix;
 
 auto make_job() {
   auto key_of = [](const Event& e) { return e.key; };

@@ -19,6 +19,7 @@
 #include <tuple>
 #include <vector>
 
+#include "bench/keyed_events.h"
 #include "operators/aggregate/builtins.h"
 #include "operators/keyed/key_by.h"
 #include "runtime/pipeline.h"
@@ -29,17 +30,8 @@ using namespace std::chrono_literals;
 using kappa::Element;
 using kappa::Timestamp;
 
-struct Event {
-  uint64_t key;
-  double amount;
-};
-
-uint64_t mix(uint64_t x) {  // splitmix64's finalizer
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
+using Event = kappa::bench::KeyedEvent;
+using kappa::bench::mix;
 
 struct Totals {
   uint64_t results = 0;
