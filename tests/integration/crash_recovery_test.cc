@@ -92,6 +92,20 @@ class CrashRecoveryTest : public ::testing::TestWithParam<CrashCase> {
     return out;
   }
 
+  // Every window of `expected` is in the output at `path`, once or more,
+  // and none with another value. Returns the output's lines.
+  static std::vector<std::string> expect_the_same_windows(const std::set<std::string>& expected,
+                                                          const std::string& path) {
+    std::vector<std::string> actual_lines = lines(path);
+    const std::set<std::string> actual(actual_lines.begin(), actual_lines.end());
+    std::size_t missing = 0, different = 0;
+    for (const std::string& line : expected) missing += actual.count(line) == 0 ? 1 : 0;
+    for (const std::string& line : actual) different += expected.count(line) == 0 ? 1 : 0;
+    EXPECT_EQ(missing, 0u);
+    EXPECT_EQ(different, 0u) << "windows with a value the uninterrupted run did not give";
+    return actual_lines;
+  }
+
   static inline std::string* dir_ = nullptr;
 };
 
@@ -147,14 +161,7 @@ TEST_P(CrashRecoveryTest, KilledAndRestartedGivesTheUninterruptedWindows) {
   ASSERT_EQ(*code, 0) << last->output_tail(20);
   EXPECT_NE(last->output().find("state restored from checkpoint"), std::string::npos);
 
-  // Every window once or more, always with the uninterrupted run's value.
-  const std::vector<std::string> actual_lines = lines(output);
-  const std::set<std::string> actual(actual_lines.begin(), actual_lines.end());
-  std::size_t missing = 0, different = 0;
-  for (const std::string& line : expected) missing += actual.count(line) == 0 ? 1 : 0;
-  for (const std::string& line : actual) different += expected.count(line) == 0 ? 1 : 0;
-  EXPECT_EQ(missing, 0u);
-  EXPECT_EQ(different, 0u) << "windows with a value the uninterrupted run did not give";
+  const std::vector<std::string> actual_lines = expect_the_same_windows(expected, output);
   std::printf("%s: %d restarts, %zu windows, %zu lines written (%zu re-emitted)\n", GetParam().name.c_str(), restarts,
               expected.size(), actual_lines.size(), actual_lines.size() - expected.size());
 }
@@ -237,13 +244,7 @@ TEST_P(CrashRecoveryTest, ADamagedNewestCheckpointFallsBackToThePreviousOne) {
   ASSERT_TRUE(code.has_value());
   ASSERT_EQ(*code, 0) << last->output_tail(20);
 
-  const std::vector<std::string> actual_lines = lines(output);
-  const std::set<std::string> actual(actual_lines.begin(), actual_lines.end());
-  std::size_t missing = 0, different = 0;
-  for (const std::string& line : expected) missing += actual.count(line) == 0 ? 1 : 0;
-  for (const std::string& line : actual) different += expected.count(line) == 0 ? 1 : 0;
-  EXPECT_EQ(missing, 0u);
-  EXPECT_EQ(different, 0u);
+  expect_the_same_windows(expected, output);
 }
 
 // The last case runs under a budget far below its state (10k keys take over

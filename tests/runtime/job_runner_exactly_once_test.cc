@@ -14,19 +14,9 @@ using namespace job_runner_test;
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
 
-std::string positions_text(const std::vector<PartitionPosition>& positions) {
-  std::string text;
-  for (const PartitionPosition& p : positions)
-    text += " " + p.partition.to_string() + "=" + std::to_string(p.next_offset);
-  return text;
-}
-
-class LoggedState final : public StateBackend {
+class LoggedState final : public MemoryTasksBackend {
  public:
   explicit LoggedState(EventLog& log) : log_(log) {}
-  TaskState& task(const PartitionId& partition) override { return tasks_[partition]; }
-  Status release_task(const PartitionId&) override { return Status::ok(); }
-  std::optional<int64_t> resume_offset(const PartitionId&) const override { return std::nullopt; }
   Result<CheckpointStats> checkpoint(const std::vector<PartitionPosition>& positions) override {
     log_.add("checkpoint " + std::to_string(++id_) + positions_text(positions));
     return CheckpointStats{id_, 0, {}};
@@ -38,7 +28,6 @@ class LoggedState final : public StateBackend {
 
  private:
   EventLog& log_;
-  std::map<PartitionId, testing::MemoryState> tasks_;
   uint64_t id_ = 0;
 };
 

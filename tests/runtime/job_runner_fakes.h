@@ -385,6 +385,25 @@ inline bool commit_after(const std::vector<std::string>& events, const std::stri
   return false;
 }
 
+// " in/0=1820 in/1=1410": positions as the fakes log them.
+inline std::string positions_text(const std::vector<PartitionPosition>& positions) {
+  std::string text;
+  for (const PartitionPosition& p : positions) text += " " + p.partition.to_string() + "=" + std::to_string(p.next_offset);
+  return text;
+}
+
+// A state backend whose task states are in memory and which restores
+// nothing; tests say what a checkpoint does.
+class MemoryTasksBackend : public StateBackend {
+ public:
+  TaskState& task(const PartitionId& partition) override { return tasks_[partition]; }
+  Status release_task(const PartitionId&) override { return Status::ok(); }
+  std::optional<int64_t> resume_offset(const PartitionId&) const override { return std::nullopt; }
+
+ private:
+  std::map<PartitionId, testing::MemoryState> tasks_;  // the runner's coordinator thread only
+};
+
 inline std::string join(const std::vector<std::string>& lines) {
   std::string out;
   for (const std::string& l : lines) out += l + "\n";

@@ -20,19 +20,14 @@ using ::testing::HasSubstr;
 
 // A backend whose commits can be held (until release()) or made to fail,
 // and which logs when each one starts and ends.
-class GatedState final : public StateBackend {
+class GatedState final : public MemoryTasksBackend {
  public:
   explicit GatedState(EventLog& log) : log_(log) {}
-  TaskState& task(const PartitionId& partition) override { return tasks_[partition]; }
-  Status release_task(const PartitionId&) override { return Status::ok(); }
-  std::optional<int64_t> resume_offset(const PartitionId&) const override { return std::nullopt; }
 
   Result<CheckpointStats> checkpoint(const std::vector<PartitionPosition>& positions) override {
     std::unique_lock lock(mu_);
     const uint64_t id = ++started_;
-    std::string text;
-    for (const PartitionPosition& p : positions) text += " " + p.partition.to_string() + "=" + std::to_string(p.next_offset);
-    log_.add("checkpoint " + std::to_string(id) + text);
+    log_.add("checkpoint " + std::to_string(id) + positions_text(positions));
     if (id == hold_) {
       held_ = true;
       changed_.notify_all();
@@ -58,7 +53,6 @@ class GatedState final : public StateBackend {
 
  private:
   EventLog& log_;
-  std::map<PartitionId, testing::MemoryState> tasks_;  // the runner's thread only
   std::mutex mu_;
   std::condition_variable changed_;
   uint64_t started_ = 0;
