@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <latch>
 
 #include "runtime/kill_point.h"
 
@@ -142,12 +143,18 @@ void JobRunner::serialize_states(const std::vector<TaskRunner*>& tasks) {
   auto work = [&] {
     for (std::size_t i; (i = next.fetch_add(1)) < tasks.size();) tasks[i]->checkpoint_state(*states[i]);
   };
-  // The paused tasks leave the job's threads idle: as many serialize at once.
-  const std::size_t threads = std::min(static_cast<std::size_t>(std::max(options_.threads, 1)), tasks.size());
-  std::vector<std::future<void>> helpers;
-  for (std::size_t i = 1; i < threads; ++i) helpers.push_back(std::async(std::launch::async, work));
+  // The paused tasks leave the job's worker threads idle: they help.
+  const std::size_t helpers =
+      std::min(static_cast<std::size_t>(std::max(executor_.threads(), 1)), tasks.size()) - 1;
+  std::latch done(static_cast<std::ptrdiff_t>(helpers));
+  for (std::size_t i = 0; i < helpers; ++i) {
+    executor_.enqueue([&] {
+      work();
+      done.count_down();
+    });
+  }
   work();
-  for (std::future<void>& helper : helpers) helper.get();
+  done.wait();
 }
 
 Status JobRunner::commit_transaction(const std::vector<PartitionPosition>& positions, uint64_t checkpoint_id) {

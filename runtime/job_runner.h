@@ -107,8 +107,8 @@ class JobRunner final : private SourceListener {
   // the state backend or the committed positions, so that checkpoints stay
   // in order and restores read complete ones.
   Status finish_commit();
-  // Each task writes its state changes (Task::checkpoint), up to
-  // options_.threads at a time.
+  // Each task writes its state changes (Task::checkpoint): the coordinator
+  // and the executor's idle workers take them in turn. REQUIRES: paused.
   void serialize_states(const std::vector<TaskRunner*>& tasks);
   // The exactly-once end of a checkpoint: commits the transaction with the
   // positions of checkpoint `checkpoint_id`, confirms the checkpoint and
