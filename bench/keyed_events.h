@@ -5,6 +5,8 @@
 
 #include <cstdint>
 
+#include "operators/aggregate/hash.h"
+
 namespace kappa::bench {
 
 struct KeyedEvent {
@@ -12,13 +14,8 @@ struct KeyedEvent {
   double amount;
 };
 
-// splitmix64's finalizer: a bijection on 64-bit integers that spreads
-// consecutive indexes over the key space (and mixes digests).
-inline uint64_t mix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
+// Spreads consecutive indexes over the key space (and mixes digests):
+// splitmix64's finalizer, which the aggregates already have.
+inline uint64_t mix(uint64_t x) { return agg::hash_u64(x); }
 
 }  // namespace kappa::bench
