@@ -124,8 +124,11 @@ TEST_P(WindowAggKafkaTest, TopicRunGivesTheFileRunsWindows) {
     ASSERT_TRUE(topic_code.has_value());
     EXPECT_EQ(*topic_code, 0) << topic_run->output();
 
+    Result<int64_t> written = (*cluster)->count(output);
+    ASSERT_TRUE(written.is_ok()) << written.status().to_string();
     auto records = (*cluster)->read_all(output);
     ASSERT_TRUE(records.is_ok()) << records.status().to_string();
+    ASSERT_EQ(static_cast<int64_t>(records->size()), *written) << "every record written to " << output << " is read back";
     std::vector<std::string> topic_lines;
     for (const ConsumedRecord& r : *records) {
       topic_lines.push_back(r.value);

@@ -106,8 +106,8 @@ Result<std::vector<PartitionOffsets>> query_watermarks(rd_kafka_t* rk, const std
   return offsets;
 }
 
-Result<int64_t> sum_end_offsets(rd_kafka_t* rk, const std::string& topic, int partitions,
-                                std::chrono::milliseconds timeout) {
+Result<std::vector<int64_t>> end_offsets(rd_kafka_t* rk, const std::string& topic, int partitions,
+                                         std::chrono::milliseconds timeout) {
   // offsets_for_times() with the "latest" timestamp (-1) is ListOffsets for
   // the end offsets of all partitions in one request per leader.
   KafkaPartitionList list(rd_kafka_topic_partition_list_new(partitions));
@@ -118,15 +118,23 @@ Result<int64_t> sum_end_offsets(rd_kafka_t* rk, const std::string& topic, int pa
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return Status::unavailable("end offsets of " + topic + ": " + kafka_error_text(err));
   }
-  int64_t sum = 0;
+  std::vector<int64_t> ends(partitions);
   for (int i = 0; i < list->cnt; ++i) {
     const rd_kafka_topic_partition_t& tp = list->elems[i];
-    if (tp.err != RD_KAFKA_RESP_ERR_NO_ERROR || tp.offset < 0) {
+    if (tp.err != RD_KAFKA_RESP_ERR_NO_ERROR || tp.offset < 0 || tp.partition < 0 || tp.partition >= partitions) {
       return Status::unavailable("end offset of " + topic + "/" + std::to_string(tp.partition) + ": " +
                                  kafka_error_text(tp.err));
     }
-    sum += tp.offset;
+    ends[tp.partition] = tp.offset;
   }
+  return ends;
+}
+
+Result<int64_t> sum_end_offsets(rd_kafka_t* rk, const std::string& topic, int partitions,
+                                std::chrono::milliseconds timeout) {
+  KAPPA_ASSIGN_OR_RETURN(std::vector<int64_t> ends, end_offsets(rk, topic, partitions, timeout));
+  int64_t sum = 0;
+  for (int64_t end : ends) sum += end;
   return sum;
 }
 

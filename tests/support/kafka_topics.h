@@ -44,6 +44,11 @@ struct PartitionOffsets {
 Result<std::vector<PartitionOffsets>> query_watermarks(rd_kafka_t* rk, const std::string& topic, int partitions,
                                                        std::chrono::milliseconds timeout);
 
+// The end offsets (high watermarks) of partitions 0..partitions-1, in one
+// ListOffsets request per broker.
+Result<std::vector<int64_t>> end_offsets(rd_kafka_t* rk, const std::string& topic, int partitions,
+                                         std::chrono::milliseconds timeout);
+
 // The sum of the partitions' end offsets (high watermarks): on a topic that
 // started empty, how many records have been written to it. One ListOffsets
 // request per broker, so it can be polled often.
