@@ -3,15 +3,41 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <climits>
+#include <cstring>
+#include <fstream>
 #include <map>
 #include <thread>
 #include <utility>
 
 #include "runtime/byte_size.h"
 #include "runtime/duration.h"
+#include "runtime/iso_time.h"
 
 namespace kappa {
 namespace {
+
+std::string lowercase(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
+  return text;
+}
+
+// host:port, port 0-65535; the host is whatever the resolver takes.
+Status check_metrics_addr(const std::string& addr) {
+  const std::size_t colon = addr.rfind(':');
+  int port = -1;
+  if (colon != std::string::npos && colon + 1 < addr.size()) {
+    auto [ptr, ec] = std::from_chars(addr.data() + colon + 1, addr.data() + addr.size(), port);
+    if (ec != std::errc() || ptr != addr.data() + addr.size()) port = -1;
+  }
+  if (colon == std::string::npos || colon == 0 || port < 0 || port > 65535) {
+    return Status::invalid_argument("--metrics-addr " + addr +
+                                    " is not host:port, as in 127.0.0.1:9464 or 0.0.0.0:9464 ('off' for none)");
+  }
+  return Status::ok();
+}
 
 // What --exactly-once needs besides itself; one line each.
 Status check_exactly_once(const JobOptions& options,
@@ -37,6 +63,85 @@ Status check_exactly_once(const JobOptions& options,
   return Status::ok();
 }
 
+// --from: a keyword, offsets:FILE or a time. The file is read by
+// finish_job_options, once every flag is known.
+void parse_from(const std::string& text, JobOptions& options) {
+  static const std::map<std::string, StartPosition> keywords{
+      {"committed", StartPosition::kCommitted}, {"earliest", StartPosition::kEarliest}, {"latest", StartPosition::kLatest}};
+  if (auto it = keywords.find(lowercase(text)); it != keywords.end()) {
+    options.from = it->second;
+    return;
+  }
+  if (text.rfind("offsets:", 0) == 0) {
+    options.from = StartPosition::kOffsets;
+    options.from_offsets_file = text.substr(std::string("offsets:").size());
+    if (options.from_offsets_file.empty()) {
+      throw CLI::ValidationError("--from", "offsets: needs a file, as in --from offsets:start.csv");
+    }
+    return;
+  }
+  Result<int64_t> time = parse_iso_time(text);
+  if (!time.is_ok()) {
+    throw CLI::ValidationError("--from", "is committed, earliest, latest, offsets:FILE or a time, and " +
+                                             time.status().message());
+  }
+  options.from = StartPosition::kTime;
+  options.from_time_ms = *time;
+}
+
+void parse_until(const std::string& text, JobOptions& options) {
+  const std::string keyword = lowercase(text);
+  if (keyword == "never" || keyword == "latest") {
+    options.until = keyword == "never" ? EndPosition::kNever : EndPosition::kLatest;
+    return;
+  }
+  Result<int64_t> time = parse_iso_time(text);
+  if (!time.is_ok()) {
+    throw CLI::ValidationError("--until", "is never, latest or a time, and " + time.status().message());
+  }
+  options.until = EndPosition::kTime;
+  options.until_time_ms = *time;
+}
+
+// The lines of an offsets file: topic,partition,offset (the format of
+// kafka-consumer-groups --reset-offsets --from-file); blank lines and lines
+// starting with # are skipped.
+Result<std::map<PartitionId, int64_t>> read_offsets_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return Status::invalid_argument("--from offsets:" + path + ": cannot read the file (" +
+                                    std::strerror(errno) + ")");
+  }
+  std::map<PartitionId, int64_t> offsets;
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() || line.front() == '#') continue;
+    const auto bad = [&](const std::string& why) {
+      return Status::invalid_argument("--from offsets:" + path + " line " + std::to_string(number) + " ('" + line +
+                                      "'): " + why + "; each line is topic,partition,offset");
+    };
+    const std::size_t first = line.find(',');
+    const std::size_t second = first == std::string::npos ? first : line.find(',', first + 1);
+    if (second == std::string::npos || line.find(',', second + 1) != std::string::npos || first == 0) {
+      return bad("not three comma-separated fields");
+    }
+    int64_t partition = -1, offset = -1;
+    const auto number_at = [&](std::size_t begin, std::size_t end, int64_t& value) {
+      const char* last = line.data() + end;
+      auto [ptr, ec] = std::from_chars(line.data() + begin, last, value);
+      return ec == std::errc() && ptr == last && value >= 0;
+    };
+    if (!number_at(first + 1, second, partition) || partition > INT32_MAX) return bad("the partition is not a number");
+    if (!number_at(second + 1, line.size(), offset)) return bad("the offset is not a number of 0 or more");
+    if (!offsets.emplace(PartitionId{line.substr(0, first), static_cast<int32_t>(partition)}, offset).second) {
+      return bad("the partition is listed twice");
+    }
+  }
+  if (offsets.empty()) return Status::invalid_argument("--from offsets:" + path + " lists no offsets");
+  return offsets;
+}
+
 }  // namespace
 
 void add_job_flags(CLI::App& app, JobOptions& options) {
@@ -58,13 +163,20 @@ void add_job_flags(CLI::App& app, JobOptions& options) {
                  "Where records too late for the job's windows go: a topic or file:PATH. Default: nowhere (they "
                  "are counted and logged).")
       ->envname("KAPPA_LATE_OUTPUT");
-  const std::map<std::string, StartPosition> starts{
-      {"committed", StartPosition::kCommitted}, {"earliest", StartPosition::kEarliest}, {"latest", StartPosition::kLatest}};
-  app.add_option("--from", options.from,
-                 "Where to start reading: 'committed' (the group's position, earliest where it has none), "
-                 "'earliest' or 'latest'. Default: committed.")
-      ->envname("KAPPA_FROM")
-      ->transform(CLI::CheckedTransformer(starts, CLI::ignore_case));
+  app.add_option_function<std::string>(
+         "--from", [&options](const std::string& text) { parse_from(text, options); },
+         "Where to start reading a partition the job has no checkpoint for: 'committed' (the group's position, "
+         "earliest where it has none), 'earliest', 'latest', a time (2026-11-21T09:30:00Z: the first record at or "
+         "after it), or offsets:FILE (lines topic,partition,offset; earliest for partitions it does not list). "
+         "A checkpoint under --state-dir wins over --from. Default: committed.")
+      ->envname("KAPPA_FROM");
+  app.add_option_function<std::string>(
+         "--until", [&options](const std::string& text) { parse_until(text, options); },
+         "Make the run a bounded replay: 'latest' (each partition's end when the job starts) or a time (the first "
+         "record at or after it). The job reads nothing beyond, takes a final checkpoint and exits 0 once every "
+         "partition got there; windows still open stay in that checkpoint for a live run with the same --job-id "
+         "and --state-dir to continue. 'never': a live run. Default: never.")
+      ->envname("KAPPA_UNTIL");
   app.add_option("--threads", options.threads, "Worker threads for tasks. Default: one per core.")
       ->envname("KAPPA_THREADS")
       ->check(CLI::Range(1, 1024));
@@ -74,6 +186,15 @@ void add_job_flags(CLI::App& app, JobOptions& options) {
                  "with an error naming it) or 'skip' (count, log and go on). Default: fail.")
       ->envname("KAPPA_ON_ERROR")
       ->transform(CLI::CheckedTransformer(policies, CLI::ignore_case));
+  app.add_option_function<std::string>(
+         "--metrics-addr",
+         [&options](const std::string& text) {
+           options.metrics_addr = text == "off" ? "" : text;
+           options.metrics_addr_given = true;
+         },
+         "host:port to serve Prometheus metrics (/metrics) and health checks (/healthz, /readyz) on; port 0 "
+         "picks a free one; 'off' serves nothing. Default: 127.0.0.1:9464.")
+      ->envname("KAPPA_METRICS_ADDR");
   app.add_option("--log-level", options.log_level, "trace, debug, info, warn, error or off. Default: info.")
       ->envname("KAPPA_LOG_LEVEL")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}, CLI::ignore_case));
@@ -162,6 +283,19 @@ Status finish_job_options(JobOptions& options, const std::string& job_name) {
     }
   }
   if (options.exactly_once) KAPPA_RETURN_IF_ERROR(check_exactly_once(options, outputs));
+  if (options.input_is_file() && (options.from != StartPosition::kCommitted || options.until != EndPosition::kNever)) {
+    return Status::invalid_argument(
+        "--from and --until apply to topics; a file input is read from its start to its end");
+  }
+  if (options.from == StartPosition::kOffsets) {
+    KAPPA_ASSIGN_OR_RETURN(options.from_offsets, read_offsets_file(options.from_offsets_file));
+  }
+  if (options.from == StartPosition::kTime && options.until == EndPosition::kTime &&
+      options.until_time_ms <= options.from_time_ms) {
+    return Status::invalid_argument("--until " + format_iso_time(options.until_time_ms) + " is not after --from " +
+                                    format_iso_time(options.from_time_ms) + ": the replay would read nothing");
+  }
+  if (!options.metrics_addr.empty()) KAPPA_RETURN_IF_ERROR(check_metrics_addr(options.metrics_addr));
   if (options.state_memory_bytes > 0 && options.state_dir.empty()) {
     return Status::invalid_argument(
         "--state-memory needs --state-dir: state beyond the budget lives in RocksDB there");

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -16,7 +17,22 @@ class App;
 
 namespace kappa {
 
-enum class StartPosition { kCommitted, kEarliest, kLatest };
+// Where a job starts reading a partition it has no checkpoint for (--from).
+enum class StartPosition {
+  kCommitted,  // the group's position; earliest where it has none
+  kEarliest,
+  kLatest,
+  kTime,     // the first record at or after JobOptions::from_time_ms
+  kOffsets,  // JobOptions::from_offsets; earliest for a partition it does not list
+};
+// Where a bounded replay ends (--until): the job pins each partition's end
+// when it starts, exits once every partition reached it, and reads nothing
+// beyond it.
+enum class EndPosition {
+  kNever,   // a live run
+  kLatest,  // the partitions' end offsets when the job starts
+  kTime,    // the first record at or after JobOptions::until_time_ms (the end offset where there is none)
+};
 enum class WireFormat { kDefault, kProtobuf, kJson };
 
 // An extra output a job writes beside its results (Pipeline::side_output):
@@ -42,8 +58,23 @@ struct JobOptions {
   std::string late_output;
   // Registered by the job before parsing, indexed as Pipeline::side_output's index.
   std::vector<SideOutputOption> side_outputs;
-  // Where to start when the group has no position, or always (earliest/latest).
+  // Where to start reading a partition that has no checkpoint: with
+  // kCommitted only where the group has no position; otherwise the first
+  // time this process is assigned the partition.
   StartPosition from = StartPosition::kCommitted;
+  int64_t from_time_ms = 0;                    // kTime: milliseconds since the epoch
+  std::string from_offsets_file;               // kOffsets: the file --from named
+  std::map<PartitionId, int64_t> from_offsets;  // kOffsets: read from it by finish_job_options
+  // Where a bounded replay stops; kNever for a live run.
+  EndPosition until = EndPosition::kNever;
+  int64_t until_time_ms = 0;  // kTime: milliseconds since the epoch
+  // Where /metrics, /healthz and /readyz are served (host:port; port 0
+  // picks a free one). Empty: not served.
+  std::string metrics_addr = "127.0.0.1:9464";
+  // Whether --metrics-addr was given: a job that cannot bind the default
+  // address warns and runs on (another job has it); one that cannot bind
+  // the address it was given stops.
+  bool metrics_addr_given = false;
   // Worker threads. Default: one per core.
   int threads = 0;
   ErrorPolicy on_error = ErrorPolicy::kFail;

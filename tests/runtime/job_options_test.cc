@@ -3,6 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <optional>
@@ -344,6 +347,85 @@ TEST_F(JobOptionsTest, BadChoices) {
   parse_error({"--brokers", "b", "--input", "i", "--output", "o", "--threads", "0"}, "--threads");
   parse_error({"--brokers", "b", "--input", "i", "--output", "o", "--threads", "many"}, "--threads");
   parse_error({"--brokers", "b", "--input", "i", "--output", "o", "--input-format", "avro"}, "--input-format");
+}
+
+TEST_F(JobOptionsTest, FromAndUntilTakeKeywordsAndTimes) {
+  const std::vector<std::string> base{"--brokers", "b", "--input", "i", "--output", "o"};
+  auto with = [&](std::vector<std::string> more) {
+    std::vector<std::string> args = base;
+    args.insert(args.end(), more.begin(), more.end());
+    return args;
+  };
+  const JobOptions& timed = parse_ok(with({"--from", "2026-11-21T09:00:00Z", "--until", "2026-11-21T11:00:00+01:00"}));
+  EXPECT_EQ(timed.from, StartPosition::kTime);
+  EXPECT_EQ(timed.until, EndPosition::kTime);
+  EXPECT_EQ(timed.until_time_ms - timed.from_time_ms, 3'600'000);
+  // 10:00+01:00 is 09:00Z: a replay that ends where it starts reads nothing.
+  parse_error(with({"--from", "2026-11-21T09:00:00Z", "--until", "2026-11-21T10:00:00+01:00"}), "is not after --from");
+  const JobOptions& latest = parse_ok(with({"--from", "Earliest", "--until", "LATEST"}));
+  EXPECT_EQ(latest.from, StartPosition::kEarliest);
+  EXPECT_EQ(latest.until, EndPosition::kLatest);
+  EXPECT_EQ(parse_ok(with({"--until", "never"})).until, EndPosition::kNever);
+  EXPECT_EQ(parse_ok(base).until, EndPosition::kNever);
+  set_env("KAPPA_UNTIL", "latest");
+  EXPECT_EQ(parse_ok(base).until, EndPosition::kLatest);
+
+  EXPECT_THAT(parse_error(with({"--from", "2026-11-21T09:00:00"}), "--from"), HasSubstr("no time zone"));
+  EXPECT_THAT(parse_error(with({"--until", "tomorrow"}), "--until"), HasSubstr("never, latest or a time"));
+  EXPECT_THAT(parse_error({"--input", "file:in.jsonl", "--output", "o", "--brokers", "b", "--until", "latest"},
+                          "--until"),
+              HasSubstr("file input"));
+}
+
+TEST_F(JobOptionsTest, FromOffsetsReadsTheFileOrSaysWhichLineIsWrong) {
+  char path[] = "/tmp/kappa-offsets-XXXXXX";
+  const int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  auto write = [&](const std::string& text) {
+    FILE* f = std::fopen(path, "w");
+    std::fputs(text.c_str(), f);
+    std::fclose(f);
+  };
+  const std::vector<std::string> args{"--brokers", "b", "--input", "i", "--output", "o", "--from",
+                                      std::string("offsets:") + path};
+  write("# where the backfill stopped\nevents,0,1200\r\n\nevents,3,0\nother.topic,12,77\n");
+  const JobOptions& options = parse_ok(args);
+  EXPECT_EQ(options.from, StartPosition::kOffsets);
+  EXPECT_EQ(options.from_offsets, (std::map<PartitionId, int64_t>{
+                                      {{"events", 0}, 1200}, {{"events", 3}, 0}, {{"other.topic", 12}, 77}}));
+
+  for (const auto& [text, why] : std::vector<std::pair<std::string, std::string>>{
+           {"events,0,12\nevents,1\n", "line 2 ('events,1'): not three comma-separated fields"},
+           {"events,x,12\n", "the partition is not a number"},
+           {"events,0,-5\n", "the offset is not a number of 0 or more"},
+           {"events,0,5\nevents,0,6\n", "listed twice"},
+           {",0,5\n", "not three"},
+           {"# nothing\n", "lists no offsets"}}) {
+    write(text);
+    EXPECT_THAT(parse_error(args, "--from offsets:"), HasSubstr(why)) << text;
+  }
+  std::remove(path);
+  EXPECT_THAT(parse_error(args, "--from offsets:"), HasSubstr("cannot read the file"));
+  parse_error({"--brokers", "b", "--input", "i", "--output", "o", "--from", "offsets:"}, "--from");
+}
+
+TEST_F(JobOptionsTest, MetricsAddress) {
+  const std::vector<std::string> base{"--brokers", "b", "--input", "i", "--output", "o"};
+  EXPECT_EQ(parse_ok(base).metrics_addr, "127.0.0.1:9464");
+  EXPECT_FALSE(parse_ok(base).metrics_addr_given);
+  std::vector<std::string> args = base;
+  args.insert(args.end(), {"--metrics-addr", "0.0.0.0:0"});
+  EXPECT_EQ(parse_ok(args).metrics_addr, "0.0.0.0:0");
+  EXPECT_TRUE(parse_ok(args).metrics_addr_given);
+  args.back() = "off";
+  EXPECT_EQ(parse_ok(args).metrics_addr, "");
+  for (const char* bad : {"9464", "localhost:", ":9464", "localhost:99999", "localhost:http"}) {
+    args.back() = bad;
+    parse_error(args, "--metrics-addr");
+  }
+  set_env("KAPPA_METRICS_ADDR", "127.0.0.1:9999");
+  EXPECT_EQ(parse_ok(base).metrics_addr, "127.0.0.1:9999");
 }
 
 TEST_F(JobOptionsTest, UnknownFlag) {
