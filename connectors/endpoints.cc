@@ -49,6 +49,7 @@ Result<Endpoints> open_endpoints(const JobOptions& options, Resume resume) {
     for (const SideOutputOption& side : options.side_outputs) {
       if (!side.endpoint.empty() && !JobOptions::is_file(side.endpoint)) topics.push_back(side.endpoint);
     }
+    if (!options.dlq_topic.empty()) topics.push_back(options.dlq_topic);
     for (const std::string& topic : topics) {
       KAPPA_RETURN_IF_ERROR(endpoints.embedded_broker->create_topic(topic, kEmbeddedTopicPartitions));
     }
@@ -77,6 +78,10 @@ Result<Endpoints> open_endpoints(const JobOptions& options, Resume resume) {
       KAPPA_ASSIGN_OR_RETURN(sink, open_sink(side.endpoint, client, append, producer));
     }
   }
+  if (!options.dlq_topic.empty()) {
+    // Always a topic (finish_job_options): dead letters carry headers.
+    KAPPA_ASSIGN_OR_RETURN(endpoints.dead_letter_sink, open_sink(options.dlq_topic, client, append, producer));
+  }
 
   if (options.input_is_file()) {
     endpoints.source = std::make_unique<JsonLinesFileSource>(file_path(options.input), resume.offset);
@@ -93,7 +98,7 @@ Result<Endpoints> open_endpoints(const JobOptions& options, Resume resume) {
 JobSinks job_sinks(const Endpoints& endpoints) {
   std::vector<Sink*> side;
   for (const auto& sink : endpoints.side_sinks) side.push_back(sink.get());
-  return JobSinks(endpoints.sink.get(), endpoints.late_sink.get(), std::move(side));
+  return JobSinks(endpoints.sink.get(), endpoints.late_sink.get(), std::move(side), endpoints.dead_letter_sink.get());
 }
 
 }  // namespace kappa

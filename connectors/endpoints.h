@@ -18,6 +18,7 @@ struct Endpoints {
   std::unique_ptr<Sink> sink;
   std::unique_ptr<Sink> late_sink;  // set for --late-output
   std::vector<std::unique_ptr<Sink>> side_sinks;  // one per JobOptions::side_outputs; null when not given
+  std::unique_ptr<Sink> dead_letter_sink;         // set for --on-error dlq: --dlq-topic
   std::unique_ptr<Source> source;
   // Set for --exactly-once: the transaction every Kafka sink writes in,
   // with the source's consumer group. Declared after the source it uses.

@@ -63,6 +63,23 @@ Status check_exactly_once(const JobOptions& options,
   return Status::ok();
 }
 
+// --on-error dlq and --dlq-topic go together, and dead letters need a topic.
+Status check_dead_letters(const JobOptions& options) {
+  const bool dlq = options.on_error == ErrorPolicy::kDeadLetter;
+  if (dlq && options.dlq_topic.empty()) {
+    return Status::invalid_argument("--on-error dlq needs --dlq-topic: the topic bad records are written to");
+  }
+  if (!dlq && !options.dlq_topic.empty()) {
+    return Status::invalid_argument("--dlq-topic is only used with --on-error dlq (or set KAPPA_ON_ERROR=dlq)");
+  }
+  if (JobOptions::is_file(options.dlq_topic)) {
+    return Status::invalid_argument("--dlq-topic " + options.dlq_topic +
+                                    ": dead letters go to a topic, not a file: their source and error are Kafka "
+                                    "headers, which a JSON-lines file cannot hold");
+  }
+  return Status::ok();
+}
+
 // --from: a keyword, offsets:FILE or a time. The file is read by
 // finish_job_options, once every flag is known.
 void parse_from(const std::string& text, JobOptions& options) {
@@ -180,12 +197,23 @@ void add_job_flags(CLI::App& app, JobOptions& options) {
   app.add_option("--threads", options.threads, "Worker threads for tasks. Default: one per core.")
       ->envname("KAPPA_THREADS")
       ->check(CLI::Range(1, 1024));
-  const std::map<std::string, ErrorPolicy> policies{{"fail", ErrorPolicy::kFail}, {"skip", ErrorPolicy::kSkip}};
+  const std::map<std::string, ErrorPolicy> policies{
+      {"fail", ErrorPolicy::kFail}, {"skip", ErrorPolicy::kSkip}, {"dlq", ErrorPolicy::kDeadLetter}};
   app.add_option("--on-error", options.on_error,
                  "What to do with a record that does not decode or makes the job's code throw: 'fail' (stop "
-                 "with an error naming it) or 'skip' (count, log and go on). Default: fail.")
+                 "with an error naming it), 'skip' (count, log and go on) or 'dlq' (write it to --dlq-topic, "
+                 "count, log and go on). Default: fail.")
       ->envname("KAPPA_ON_ERROR")
       ->transform(CLI::CheckedTransformer(policies, CLI::ignore_case));
+  app.add_option("--dlq-topic", options.dlq_topic,
+                 "The dead-letter topic of --on-error dlq. Each bad record is written there with its key, value, "
+                 "timestamp and headers as they came (a null key or value stays null), plus the headers "
+                 "kappa.source.topic, kappa.source.partition and kappa.source.offset (where it was read), "
+                 "kappa.error.kind ('decode': the value does not decode; 'user-code': the job's code threw on it) "
+                 "and kappa.error.message. Dead letters are flushed at each checkpoint like every output (and are "
+                 "in the transaction with --exactly-once); one that cannot be written stops the job. Bad records "
+                 "bigger than 1 MB need -X producer.message.max.bytes and a topic that takes them.")
+      ->envname("KAPPA_DLQ_TOPIC");
   app.add_option_function<std::string>(
          "--metrics-addr",
          [&options](const std::string& text) {
@@ -263,16 +291,21 @@ void add_job_flags(CLI::App& app, JobOptions& options) {
 Status finish_job_options(JobOptions& options, const std::string& job_name) {
   if (options.job_id.empty()) options.job_id = job_name;
   if (options.threads == 0) options.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  KAPPA_RETURN_IF_ERROR(check_dead_letters(options));
   // Every output flag with its value; optional ones may be empty.
   std::vector<std::pair<std::string, const std::string*>> outputs{{"--output", &options.output},
                                                                   {"--late-output", &options.late_output}};
   for (const SideOutputOption& side : options.side_outputs) outputs.emplace_back("--" + side.name + "-output", &side.endpoint);
-  bool uses_kafka = !options.input_is_file();
-  for (const auto& [flag, endpoint] : outputs) uses_kafka |= !endpoint->empty() && !JobOptions::is_file(*endpoint);
-  if (uses_kafka && options.brokers.empty()) {
-    return Status::invalid_argument(
-        "--brokers is needed because --input or --output is a topic (or set KAPPA_BROKERS); "
-        "'--brokers embedded' starts an in-process test broker");
+  outputs.emplace_back("--dlq-topic", &options.dlq_topic);
+  // The first flag that names a topic, if any does.
+  std::string topic_flag = options.input_is_file() ? "" : "--input";
+  for (const auto& [flag, endpoint] : outputs) {
+    if (topic_flag.empty() && !endpoint->empty() && !JobOptions::is_file(*endpoint)) topic_flag = flag;
+  }
+  if (!topic_flag.empty() && options.brokers.empty()) {
+    return Status::invalid_argument("--brokers is needed because " + topic_flag +
+                                    " is a topic (or set KAPPA_BROKERS); '--brokers embedded' starts an in-process "
+                                    "test broker");
   }
   if (options.input_is_file() && options.input.size() == std::string(JobOptions::kFilePrefix).size()) {
     return Status::invalid_argument("--input file: needs a path, as in --input file:events.jsonl");

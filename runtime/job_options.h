@@ -77,7 +77,11 @@ struct JobOptions {
   bool metrics_addr_given = false;
   // Worker threads. Default: one per core.
   int threads = 0;
+  // What to do with a record that does not decode or makes the job's code throw.
   ErrorPolicy on_error = ErrorPolicy::kFail;
+  // The topic bad records are written to under ErrorPolicy::kDeadLetter
+  // (--on-error dlq), which needs it; empty otherwise.
+  std::string dlq_topic;
   std::string log_level = "info";
   // librdkafka properties: key=value, consumer.key=value, producer.key=value.
   std::vector<std::string> kafka_properties;

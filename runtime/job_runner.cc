@@ -17,6 +17,7 @@ void add_counters(JobTotals& totals, const TaskCounters& counters) {
   totals.records_in += counters.records_in.load(std::memory_order_relaxed);
   totals.records_out += counters.records_out.load(std::memory_order_relaxed);
   totals.records_skipped += counters.records_skipped.load(std::memory_order_relaxed);
+  totals.records_dead_lettered += counters.records_dead_lettered.load(std::memory_order_relaxed);
   totals.records_late += counters.records_late.load(std::memory_order_relaxed);
 }
 

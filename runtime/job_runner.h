@@ -65,6 +65,7 @@ struct JobTotals {
   uint64_t records_in = 0;
   uint64_t records_out = 0;
   uint64_t records_skipped = 0;
+  uint64_t records_dead_lettered = 0;
   uint64_t records_late = 0;
 };
 

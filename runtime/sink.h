@@ -26,16 +26,19 @@ class Sink {
 };
 
 // Where a job's tasks write: results, records too late for their windows
-// (only counted when null), and side outputs (a features topic beside the
-// scores, say), indexed as the job registered them; a null side output was
-// not asked for and receives nothing.
+// (only counted when null), side outputs (a features topic beside the
+// scores, say), indexed as the job registered them, where a null side output
+// was not asked for and receives nothing, and the dead letters of
+// ErrorPolicy::kDeadLetter (required under that policy; batches with
+// headers, so a sink that can write headers).
 struct JobSinks {
-  explicit JobSinks(Sink* results, Sink* late = nullptr, std::vector<Sink*> side = {})
-      : results(results), late(late), side(std::move(side)) {}
+  explicit JobSinks(Sink* results, Sink* late = nullptr, std::vector<Sink*> side = {}, Sink* dead_letters = nullptr)
+      : results(results), late(late), side(std::move(side)), dead_letters(dead_letters) {}
 
   Sink* results;
   Sink* late;
   std::vector<Sink*> side;
+  Sink* dead_letters;
 
   // Every non-null sink, for flushing.
   std::vector<Sink*> all() const {
@@ -44,6 +47,7 @@ struct JobSinks {
     for (Sink* s : side) {
       if (s != nullptr) sinks.push_back(s);
     }
+    if (dead_letters != nullptr) sinks.push_back(dead_letters);
     return sinks;
   }
 };

@@ -28,29 +28,54 @@ namespace kappa {
 
 // What a task does with a record that fails to decode or makes user code throw.
 enum class ErrorPolicy {
-  kFail,  // stop the job with an error naming the record
-  kSkip,  // count it, log it (rate-limited) and go on
+  kFail,        // stop the job with an error naming the record
+  kSkip,        // count it, log it (rate-limited) and go on
+  kDeadLetter,  // write it to TaskOutput::dead_letters (with the headers below), count it, log it and go on
 };
+
+// Why a record is bad.
+enum class BadRecordKind {
+  kDecode,    // the input codec rejected its value
+  kUserCode,  // the job's code threw on it
+};
+
+// A dead letter is the bad record's key, value and timestamp as they came,
+// its own headers, then these (appended, so that Java's lastHeader() finds
+// them on a dead letter that went through a dead-letter queue before).
+namespace dead_letter_header {
+inline constexpr std::string_view kSourceTopic = "kappa.source.topic";
+inline constexpr std::string_view kSourcePartition = "kappa.source.partition";  // decimal
+inline constexpr std::string_view kSourceOffset = "kappa.source.offset";        // decimal
+inline constexpr std::string_view kErrorKind = "kappa.error.kind";              // error_kind_name()
+inline constexpr std::string_view kErrorMessage = "kappa.error.message";        // the codec's or exception's message
+}  // namespace dead_letter_header
+
+// The kappa.error.kind of a dead letter: "decode" or "user-code".
+std::string_view error_kind_name(BadRecordKind kind);
 
 // Totals a task updates once per batch; read by the runtime from any thread.
 struct TaskCounters {
   std::atomic<uint64_t> records_in{0};
   std::atomic<uint64_t> records_out{0};
   std::atomic<uint64_t> records_skipped{0};
+  std::atomic<uint64_t> records_dead_lettered{0};
   std::atomic<uint64_t> records_late{0};
 };
 
-// What a task produces from a batch: results for the sink, and the input
-// records that came too late for an operator (for the late output).
+// What a task produces from a batch: results for the sink, the input
+// records that came too late for an operator (for the late output), and
+// the bad records under ErrorPolicy::kDeadLetter.
 struct TaskOutput {
   OutputBatch results;
   OutputBatch late;
   std::vector<OutputBatch> side;  // one per side output of the job (JobSinks::side)
+  OutputBatch dead_letters;
 
   void clear() {
     results.clear();
     late.clear();
     for (OutputBatch& batch : side) batch.clear();
+    dead_letters.clear();
   }
 };
 
@@ -80,8 +105,9 @@ class Task {
 
  protected:
   // Applies the error policy to one bad record: an error Status under kFail,
-  // OK (counted and logged) under kSkip.
-  Status on_bad_record(const Record& record, std::string_view what, std::string_view detail);
+  // OK (counted and logged) under kSkip, and under kDeadLetter OK with the
+  // dead letter appended to `dead_letters`.
+  Status on_bad_record(const Record& record, BadRecordKind kind, std::string_view detail, OutputBatch& dead_letters);
   void count_batch(uint64_t in, uint64_t out, uint64_t late) {
     counters_.records_in.fetch_add(in, std::memory_order_relaxed);
     counters_.records_out.fetch_add(out, std::memory_order_relaxed);
@@ -92,9 +118,12 @@ class Task {
   PartitionId partition_;
   ErrorPolicy policy_;
   TaskCounters counters_;
-  // Skip logging is rate-limited so a topic full of bad records cannot flood the log.
-  std::chrono::steady_clock::time_point last_skip_log_{};
-  uint64_t skips_not_logged_ = 0;
+  // Logs a skipped or dead-lettered record, rate-limited so that a topic
+  // full of bad records cannot flood the log.
+  void log_bad_record(const char* done, const Record& record, BadRecordKind kind, std::string_view detail);
+
+  std::chrono::steady_clock::time_point last_bad_record_log_{};
+  uint64_t bad_records_not_logged_ = 0;
 };
 
 template <class P, class InCodec, class OutCodec>
@@ -122,7 +151,7 @@ class PipelineTask final : public Task, private StageContext {
       // a value outgrows what the previous one left (or a stage moves it out).
       Status decoded = in_codec_.decode(record.value, scratch_.value);
       if (!decoded.is_ok()) {
-        KAPPA_RETURN_IF_ERROR(on_bad_record(record, "does not decode", decoded.message()));
+        KAPPA_RETURN_IF_ERROR(on_bad_record(record, BadRecordKind::kDecode, decoded.message(), out.dead_letters));
         continue;
       }
       scratch_.meta = RecordMeta{record.key, record.timestamp, record.partition, record.offset};
@@ -132,12 +161,13 @@ class PipelineTask final : public Task, private StageContext {
       try {
         pipeline_.push(std::move(scratch_), emit);
       } catch (const std::exception& e) {
-        // A skipped record leaves no trace: drop what it emitted before throwing.
+        // A bad record leaves no result: drop what it emitted before throwing.
         undo_output(out);
-        KAPPA_RETURN_IF_ERROR(on_bad_record(record, "made the job's code throw", e.what()));
+        KAPPA_RETURN_IF_ERROR(on_bad_record(record, BadRecordKind::kUserCode, e.what(), out.dead_letters));
       } catch (...) {
         undo_output(out);
-        KAPPA_RETURN_IF_ERROR(on_bad_record(record, "made the job's code throw", "a non-standard exception"));
+        KAPPA_RETURN_IF_ERROR(
+            on_bad_record(record, BadRecordKind::kUserCode, "a non-standard exception", out.dead_letters));
       }
     }
     current_ = nullptr;

@@ -96,6 +96,12 @@ Status TaskRunner::write_output() {
     Sink* side = sinks_.side[i];
     if (side != nullptr && !output_.side[i].empty()) KAPPA_RETURN_IF_ERROR(side->write(output_.side[i]));
   }
+  if (!output_.dead_letters.empty()) {
+    if (sinks_.dead_letters == nullptr) {
+      return Status::internal("the task wrote dead letters but the job has no dead-letter sink (--dlq-topic)");
+    }
+    KAPPA_RETURN_IF_ERROR(sinks_.dead_letters->write(output_.dead_letters));
+  }
   return Status::ok();
 }
 

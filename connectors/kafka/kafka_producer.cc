@@ -95,13 +95,29 @@ Status KafkaProducer::delivery_error() {
 }
 
 Status KafkaProducer::send(rd_kafka_topic_t* topic, std::string_view key, std::string_view value, int64_t timestamp) {
+  return send_exact(topic, key.empty() ? std::string_view{} : key, value, timestamp, nullptr);
+}
+
+Status KafkaProducer::send_exact(rd_kafka_topic_t* topic, std::string_view key, std::string_view value,
+                                 int64_t timestamp, rd_kafka_headers_t* headers) {
+  // librdkafka owns the headers once a record is accepted; until then, we do.
+  std::unique_ptr<rd_kafka_headers_t, void (*)(rd_kafka_headers_t*)> owned(headers, rd_kafka_headers_destroy);
   while (true) {
     const rd_kafka_resp_err_t err =
         rd_kafka_producev(producer_.get(), RD_KAFKA_V_RKT(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                           RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-                          RD_KAFKA_V_KEY(key.empty() ? nullptr : key.data(), key.size()),
-                          RD_KAFKA_V_TIMESTAMP(timestamp), RD_KAFKA_V_END);
-    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return Status::ok();
+                          RD_KAFKA_V_KEY(key.data(), key.size()), RD_KAFKA_V_TIMESTAMP(timestamp),
+                          RD_KAFKA_V_HEADERS(owned.get()), RD_KAFKA_V_END);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      owned.release();
+      return Status::ok();
+    }
+    if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
+      return Status::data_loss("cannot write a record of " + std::to_string(key.size() + value.size()) +
+                               " bytes to topic '" + std::string(rd_kafka_topic_name(topic)) +
+                               "': it is over the producer's message.max.bytes (raise it with -X "
+                               "producer.message.max.bytes=N, and the topic's max.message.bytes to match)");
+    }
     if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       return Status::data_loss("cannot write to topic '" + std::string(rd_kafka_topic_name(topic)) +
                                "': " + kafka_error_text(err));

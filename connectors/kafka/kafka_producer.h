@@ -56,8 +56,13 @@ class KafkaProducer {
 
   // Hands one record (copied) to the producer for `topic`, waiting while its
   // queue is full. Fails with kDataLoss if it cannot, or if a delivery
-  // failed earlier.
+  // failed earlier. An empty key is written as none (null).
   Status send(rd_kafka_topic_t* topic, std::string_view key, std::string_view value, int64_t timestamp);
+  // The same for a record written as it came (a dead letter): a key or value
+  // whose data() is null is written as null, an empty one as empty. Takes
+  // `headers` (null: none) over in any case.
+  Status send_exact(rd_kafka_topic_t* topic, std::string_view key, std::string_view value, int64_t timestamp,
+                    rd_kafka_headers_t* headers);
   // Returns once every record sent so far is acknowledged; kUnavailable on
   // timeout, kDataLoss if one failed.
   Status flush(std::chrono::milliseconds timeout);

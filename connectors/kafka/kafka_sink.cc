@@ -20,10 +20,25 @@ Result<std::unique_ptr<KafkaSink>> KafkaSink::open(std::shared_ptr<KafkaProducer
 }
 
 Status KafkaSink::write(const OutputBatch& batch) {
-  for (std::size_t i = 0; i < batch.size(); ++i) {
-    KAPPA_RETURN_IF_ERROR(producer_->send(topic_.get(), batch.key(i), batch.value(i), batch.timestamp(i)));
+  if (batch.plain()) {
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      KAPPA_RETURN_IF_ERROR(producer_->send(topic_.get(), batch.key(i), batch.value(i), batch.timestamp(i)));
+    }
+  } else {
+    for (std::size_t i = 0; i < batch.size(); ++i) KAPPA_RETURN_IF_ERROR(write_exact(batch, i));
   }
   return producer_->delivery_error();
+}
+
+Status KafkaSink::write_exact(const OutputBatch& batch, std::size_t i) {
+  rd_kafka_headers_t* headers = nullptr;
+  batch.for_each_header(i, [&](const Header& h) {
+    if (headers == nullptr) headers = rd_kafka_headers_new(8);
+    rd_kafka_header_add(headers, h.key.data(), static_cast<ssize_t>(h.key.size()), h.value.data(),
+                        static_cast<ssize_t>(h.value.size()));
+  });
+  return producer_->send_exact(topic_.get(), batch.nullable_key(i), batch.nullable_value(i), batch.timestamp(i),
+                               headers);
 }
 
 Status KafkaSink::flush(std::chrono::milliseconds timeout) { return producer_->flush(timeout); }

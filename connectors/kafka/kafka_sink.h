@@ -2,9 +2,10 @@
 // (idempotent; transactional with --exactly-once).
 //
 // Results keep their key (so the default murmur2 partitioner puts a key in
-// the same partition as Java clients would) and their event timestamp. A
-// delivery failure is remembered and fails the next write() or flush(): the
-// job stops instead of dropping output.
+// the same partition as Java clients would) and their event timestamp;
+// entries with headers (dead letters) are written with them, a null key or
+// value as null. A delivery failure is remembered and fails the next write()
+// or flush(): the job stops instead of dropping output.
 #pragma once
 
 #include <memory>
@@ -38,6 +39,8 @@ class KafkaSink final : public Sink {
  private:
   KafkaSink(std::shared_ptr<KafkaProducer> producer, KafkaSinkOptions options)
       : options_(std::move(options)), producer_(std::move(producer)) {}
+  // Writes entry i of a batch that is not plain(), headers and nulls kept.
+  Status write_exact(const OutputBatch& batch, std::size_t i);
 
   KafkaSinkOptions options_;
   // Declared before topic_: the topic handle goes before its producer.

@@ -98,9 +98,9 @@ int Job::run_tasks(TaskFactory make_task) {
   Status status = runner.run();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   const JobTotals totals = runner.totals();
-  spdlog::info("{}: {} records in, {} out, {} skipped, {} late in {:.1f} s ({:.0f} records/s)", name_,
-               totals.records_in, totals.records_out, totals.records_skipped, totals.records_late, seconds,
-               totals.records_in / std::max(seconds, 1e-3));
+  spdlog::info("{}: {} records in, {} out, {} skipped, {} dead-lettered, {} late in {:.1f} s ({:.0f} records/s)",
+               name_, totals.records_in, totals.records_out, totals.records_skipped, totals.records_dead_lettered,
+               totals.records_late, seconds, totals.records_in / std::max(seconds, 1e-3));
   if (!status.is_ok()) {
     spdlog::error("{}", status.message());
     return 1;

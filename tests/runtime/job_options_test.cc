@@ -238,7 +238,44 @@ TEST_F(JobOptionsTest, MissingBrokers) {
   const std::string message = parse_error({"--input", "topic", "--output", "file:out.jsonl"}, "--brokers");
   EXPECT_THAT(message, HasSubstr("KAPPA_BROKERS"));
   EXPECT_THAT(message, HasSubstr("embedded"));
-  parse_error({"--input", "file:in.jsonl", "--output", "topic"}, "--brokers");
+  EXPECT_THAT(parse_error({"--input", "file:in.jsonl", "--output", "topic"}, "--brokers"),
+              HasSubstr("--output is a topic"));
+}
+
+TEST_F(JobOptionsTest, OnErrorDlqTakesADeadLetterTopic) {
+  const JobOptions& o =
+      parse_ok({"--brokers", "b", "--input", "i", "--output", "o", "--on-error", "dlq", "--dlq-topic", "bad"});
+  EXPECT_EQ(o.on_error, ErrorPolicy::kDeadLetter);
+  EXPECT_EQ(o.dlq_topic, "bad");
+  set_env("KAPPA_ON_ERROR", "DLQ");
+  set_env("KAPPA_DLQ_TOPIC", "bad-env");
+  const JobOptions& env = parse_ok({"--brokers", "b", "--input", "i", "--output", "o"});
+  EXPECT_EQ(env.on_error, ErrorPolicy::kDeadLetter);
+  EXPECT_EQ(env.dlq_topic, "bad-env");
+}
+
+TEST_F(JobOptionsTest, DlqFlagsGoTogetherAndTheDeadLetterOutputIsATopic) {
+  EXPECT_THAT(parse_error({"--brokers", "b", "--input", "i", "--output", "o", "--on-error", "dlq"}, "--dlq-topic"),
+              HasSubstr("--on-error dlq needs --dlq-topic"));
+  EXPECT_THAT(parse_error({"--brokers", "b", "--input", "i", "--output", "o", "--dlq-topic", "bad"}, "--dlq-topic"),
+              HasSubstr("only used with --on-error dlq"));
+  EXPECT_THAT(parse_error({"--brokers", "b", "--input", "i", "--output", "o", "--on-error", "skip", "--dlq-topic",
+                           "bad"},
+                          "--dlq-topic"),
+              HasSubstr("only used with --on-error dlq"));
+  EXPECT_THAT(parse_error({"--brokers", "b", "--input", "i", "--output", "o", "--on-error", "dlq", "--dlq-topic",
+                           "file:bad.jsonl"},
+                          "--dlq-topic file:bad.jsonl"),
+              HasSubstr("headers"));
+  // A dead-letter topic needs brokers even when input and output are files.
+  EXPECT_THAT(parse_error({"--input", "file:in.jsonl", "--output", "file:out.jsonl", "--on-error", "dlq",
+                           "--dlq-topic", "bad"},
+                          "--brokers"),
+              HasSubstr("--dlq-topic is a topic"));
+  // With --exactly-once the dead letters join the transaction: a topic is all it needs.
+  EXPECT_TRUE(parse_ok({"--exactly-once", "--brokers", "b", "--state-dir", "/s", "--input", "i", "--output", "o",
+                        "--on-error", "dlq", "--dlq-topic", "bad"})
+                  .exactly_once);
 }
 
 TEST_F(JobOptionsTest, MissingInputOrOutput) {

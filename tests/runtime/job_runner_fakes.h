@@ -301,6 +301,7 @@ class FakeSource final : public Source {
     }
     log_.add(event);
     commits_.push_back(positions);
+    if (on_commit) on_commit(positions);
     return Status::ok();
   }
 
@@ -336,6 +337,8 @@ class FakeSource final : public Source {
   }
 
   std::function<void(FakeSource&)> on_poll;  // runs on the coordinator thread
+  // Runs in every commit, after the built-in checks, on the coordinator thread.
+  std::function<void(const std::vector<PartitionPosition>&)> on_commit;
 
   // Read after run() returned (the coordinator thread is the only writer).
   int starts_ = 0;

@@ -62,6 +62,60 @@ TEST(JobRunnerTest, SkippedRecordsAreCountedInTotals) {
   EXPECT_TRUE(source.violations_.empty()) << join(source.violations_);
 }
 
+// Every checkpoint flushes the dead letters too: no commit passes a bad
+// record whose dead letter is not acknowledged.
+TEST(JobRunnerTest, DeadLettersAreFlushedBeforeEveryCommitThatPassesTheirRecords) {
+  EventLog log;
+  JobSink sink(log);
+  JobSink dead_letters(log);
+  sink.allow_gaps();
+  dead_letters.allow_gaps();
+  std::atomic<bool> stop{false};
+  sink.slow_writes(100us);  // tasks are still busy when the commit clock strikes
+  FakeSource source({.partitions = {0, 1}, .records = 0, .strict = false}, sink, log);
+  int64_t appended = 0;
+  source.on_poll = [&](FakeSource& s) {
+    if (s.commits_.size() < 3) {
+      s.append(0, 70);
+      s.append(1, 30);
+      appended += 100;
+    } else if (sink.total() + dead_letters.total() == appended) {
+      stop = true;
+    }
+  };
+  // Values "p:o" ending in 7 are rejected: offsets 1007, 1017, ...
+  std::vector<std::string> violations;
+  source.on_commit = [&](const std::vector<PartitionPosition>& positions) {
+    for (const PartitionPosition& p : positions) {
+      const int64_t last_seven = (p.next_offset - 1 - 7) / 10 * 10 + 7;  // the last rejected offset before it
+      if (last_seven < kBase) continue;
+      if (dead_letters.flushed_next(p.partition.partition) <= last_seven) {
+        violations.push_back("commit " + p.partition.to_string() + "=" + std::to_string(p.next_offset) +
+                             " before the dead letter of offset " + std::to_string(last_seven) + " was flushed");
+      }
+    }
+  };
+  JobRunner runner(runner_options(15ms, &stop), source, JobSinks(&sink, nullptr, {}, &dead_letters),
+                   make_factory(ErrorPolicy::kDeadLetter, /*reject_sevens=*/true));
+  Status status = runner.run();
+  ASSERT_TRUE(status.is_ok()) << status.to_string();
+
+  EXPECT_GE(source.commits_.size(), 3u);
+  EXPECT_TRUE(violations.empty()) << join(violations);
+  EXPECT_TRUE(source.violations_.empty()) << join(source.violations_);
+  EXPECT_FALSE(dead_letters.out_of_order());
+  const JobTotals totals = runner.totals();
+  EXPECT_EQ(totals.records_in, static_cast<uint64_t>(appended));
+  EXPECT_EQ(totals.records_dead_lettered, static_cast<uint64_t>(appended / 10));
+  EXPECT_EQ(totals.records_skipped, 0u);
+  EXPECT_EQ(totals.records_out, static_cast<uint64_t>(appended - appended / 10));
+  EXPECT_EQ(dead_letters.total(), appended / 10);
+  EXPECT_EQ(sink.total(), appended - appended / 10);
+  // The final checkpoint flushed every dead letter.
+  EXPECT_EQ(dead_letters.flushed_next(0), dead_letters.written_next(0));
+  EXPECT_EQ(dead_letters.flushed_next(1), dead_letters.written_next(1));
+}
+
 TEST(JobRunnerTest, PeriodicCommitsComeAfterAFlushAndCarryLastOffsetPlusOne) {
   EventLog log;
   JobSink sink(log);

@@ -191,6 +191,10 @@ class RecordingTask final : public Task {
         status = Status::corruption("bad record at offset " + std::to_string(r.offset));
         break;
       }
+      if (dead_letter_every_ > 0 && r.offset % dead_letter_every_ == 0) {
+        output.dead_letters.add_with_headers(r.key, r.value, r.timestamp, std::vector<Header>{{"why", "test"}});
+        continue;
+      }
       out.add(r.key, r.timestamp, [&](std::string& bytes) { bytes.append(r.value); });
     }
     if (status.is_ok()) count_batch(batch.size(), batch.size(), 0);
@@ -213,6 +217,8 @@ class RecordingTask final : public Task {
     return calls_;
   }
   void fail_at_offset(int64_t offset) { fail_at_offset_ = offset; }
+  // Records whose offset is a multiple of `n` go to the dead letters.
+  void dead_letter_every(int64_t n) { dead_letter_every_ = n; }
 
   std::atomic<bool> in_process_{false};
   std::atomic<int> finished_calls_{0};
@@ -227,6 +233,7 @@ class RecordingTask final : public Task {
   bool hold_first_batch_ = false;
   bool released_ = false;
   int64_t fail_at_offset_ = -1;
+  int64_t dead_letter_every_ = 0;
 };
 
 // Records every batch; can be told to fail from the n-th write on.
@@ -237,6 +244,7 @@ class FakeSink final : public Sink {
     ++writes_;
     if (fail_from_write_ > 0 && writes_ >= fail_from_write_) return Status::data_loss("the sink is broken");
     batch_sizes_.push_back(batch.size());
+    if (!batch.plain()) ++batches_with_headers_;
     for (std::size_t i = 0; i < batch.size(); ++i) {
       values_.emplace_back(batch.value(i));
       if (batch.key(i) != FakeReader::kKey) wrong_key_ = true;
@@ -274,6 +282,10 @@ class FakeSink final : public Sink {
     std::lock_guard lock(mu_);
     return wrong_timestamp_;
   }
+  int batches_with_headers() {
+    std::lock_guard lock(mu_);
+    return batches_with_headers_;
+  }
 
  private:
   std::mutex mu_;
@@ -284,6 +296,7 @@ class FakeSink final : public Sink {
   int fail_from_write_ = 0;
   bool wrong_key_ = false;
   bool wrong_timestamp_ = false;
+  int batches_with_headers_ = 0;
 };
 
 std::vector<std::string> sequence(int64_t from, int64_t to) {
@@ -296,7 +309,9 @@ std::vector<std::string> sequence(int64_t from, int64_t to) {
 // runner (paused first) goes before the executor it runs on.
 class Harness {
  public:
-  explicit Harness(TaskRunnerOptions options, int threads = 2, int64_t first_offset = 0) : executor_(threads) {
+  // With `dead_letter_sink`, the runner's JobSinks have one (dead_letter_sink()).
+  explicit Harness(TaskRunnerOptions options, int threads = 2, int64_t first_offset = 0, bool dead_letter_sink = false)
+      : executor_(threads), sinks_(&sink_, nullptr, {}, dead_letter_sink ? &dead_letter_sink_ : nullptr) {
     auto reader = std::make_unique<FakeReader>(first_offset);
     auto task = std::make_unique<RecordingTask>();
     reader_ = reader.get();
@@ -317,6 +332,7 @@ class Harness {
   Executor& executor() { return executor_; }
   RecordingTask& task() { return *task_; }
   FakeSink& sink() { return sink_; }
+  FakeSink& dead_letter_sink() { return dead_letter_sink_; }
   bool wait_for_failure() {
     return wait_until(mu_, cv_, [&] { return !failures_.empty(); });
   }
@@ -328,7 +344,8 @@ class Harness {
  private:
   Executor executor_;
   FakeSink sink_;
-  JobSinks sinks_{&sink_};
+  FakeSink dead_letter_sink_;
+  JobSinks sinks_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Status> failures_;
@@ -670,6 +687,41 @@ TEST(TaskRunnerTest, SinkFailureCallsOnFailureOnceAndStops) {
   EXPECT_EQ(h.reader().reads(), 2);
   ASSERT_TRUE(h.runner().next_offset().has_value());
   EXPECT_EQ(*h.runner().next_offset(), 4);  // the failed batch's position is not taken
+}
+
+TEST(TaskRunnerTest, DeadLettersGoToTheDeadLetterSinkAndTheirBatchCountsAsWritten) {
+  Harness h({.batch_size = 4, .batches_per_turn = 2}, 2, 0, /*dead_letter_sink=*/true);
+  h.task().dead_letter_every(3);
+  h.reader().preload(20);
+  h.runner().start();
+  ASSERT_TRUE(h.sink().wait_for_records(13));  // 0, 3, ..., 18 are dead letters
+  ASSERT_TRUE(h.dead_letter_sink().wait_for_records(7));
+  ASSERT_TRUE(h.reader().wait_for_empty_reads(1));
+  h.runner().pause();
+  EXPECT_EQ(h.sink().values(), (std::vector<std::string>{"1", "2", "4", "5", "7", "8", "10", "11", "13", "14", "16",
+                                                         "17", "19"}));
+  EXPECT_EQ(h.dead_letter_sink().values(), (std::vector<std::string>{"0", "3", "6", "9", "12", "15", "18"}));
+  EXPECT_EQ(h.sink().batches_with_headers(), 0);
+  EXPECT_GT(h.dead_letter_sink().batches_with_headers(), 0);
+  EXPECT_FALSE(h.dead_letter_sink().wrong_key());
+  EXPECT_FALSE(h.dead_letter_sink().wrong_timestamp());
+  ASSERT_TRUE(h.runner().next_offset().has_value());
+  EXPECT_EQ(*h.runner().next_offset(), 20);
+  EXPECT_TRUE(h.failures().empty());
+}
+
+TEST(TaskRunnerTest, DeadLettersWithoutADeadLetterSinkFailTheTask) {
+  Harness h({.batch_size = 4, .batches_per_turn = 8});
+  h.task().dead_letter_every(6);
+  h.reader().preload(12);
+  h.runner().start();
+  ASSERT_TRUE(h.wait_for_failure());
+  h.runner().pause();
+  ASSERT_EQ(h.failures().size(), 1u);
+  EXPECT_EQ(h.failures()[0].code(), StatusCode::kInternal);
+  EXPECT_THAT(h.failures()[0].message(), ::testing::HasSubstr("--dlq-topic"));
+  // The first batch already had one (offset 0): its position is not taken.
+  EXPECT_FALSE(h.runner().next_offset().has_value());
 }
 
 }  // namespace

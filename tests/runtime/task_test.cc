@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <charconv>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -164,6 +165,7 @@ TEST(PipelineTaskTest, DecodeFailureUnderFailNamesPartitionAndOffset) {
   EXPECT_THAT(status.message(), HasSubstr("offset 41"));
   EXPECT_THAT(status.message(), HasSubstr("'oops' is not a number"));
   EXPECT_THAT(status.message(), HasSubstr("--on-error skip"));
+  EXPECT_THAT(status.message(), HasSubstr("--on-error dlq"));
   EXPECT_THAT(status.message(), Not(HasSubstr("\n")));
   EXPECT_EQ(task.counters().records_skipped.load(), 0u);
 }
@@ -309,6 +311,121 @@ TEST(PipelineTaskTest, ManySkipsAreAllCounted) {
   EXPECT_EQ(task.counters().records_skipped.load(), 400u);
   EXPECT_EQ(task.counters().records_in.load(), 500u);
   EXPECT_EQ(task.counters().records_out.load(), 100u);
+}
+
+// A dead letter as a sink sees it; nullopt for a null key or value.
+struct DeadLetter {
+  std::optional<std::string> key;
+  std::optional<std::string> value;
+  Timestamp timestamp = 0;
+  std::vector<std::pair<std::string, std::string>> headers;
+  friend bool operator==(const DeadLetter&, const DeadLetter&) = default;
+  friend std::ostream& operator<<(std::ostream& os, const DeadLetter& d) {
+    os << "{" << d.key.value_or("<null>") << ", " << d.value.value_or("<null>") << ", " << d.timestamp << ",";
+    for (const auto& [k, v] : d.headers) os << " " << k << "=" << v;
+    return os << "}";
+  }
+};
+
+std::vector<DeadLetter> dead_letters(const OutputBatch& batch) {
+  const auto nullable = [](std::string_view s) {
+    return s.data() == nullptr ? std::nullopt : std::optional<std::string>(s);
+  };
+  std::vector<DeadLetter> out;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    DeadLetter d{nullable(batch.nullable_key(i)), nullable(batch.nullable_value(i)), batch.timestamp(i), {}};
+    batch.for_each_header(i, [&](const Header& h) { d.headers.emplace_back(h.key, h.value); });
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+// The headers a dead letter of kPartition gets after the record's own.
+std::vector<std::pair<std::string, std::string>> kappa_headers(int64_t offset, std::string kind, std::string message) {
+  return {{"kappa.source.topic", "payments"}, {"kappa.source.partition", "2"},
+          {"kappa.source.offset", std::to_string(offset)}, {"kappa.error.kind", std::move(kind)},
+          {"kappa.error.message", std::move(message)}};
+}
+
+// Headers as a connector hands them over: read through a getter.
+bool header_at(const void* native, std::size_t index, Header& out) {
+  const auto& headers = *static_cast<const std::vector<Header>*>(native);
+  if (index >= headers.size()) return false;
+  out = headers[index];
+  return true;
+}
+
+TEST(PipelineTaskTest, DecodeFailureUnderDeadLetterKeepsTheRecordAsItCameWithWhereAndWhy) {
+  auto task = make_task(ErrorPolicy::kDeadLetter, pipeline<int>().map([](int x) { return x * 2; }), DecimalCodec{},
+                        DecimalCodec{});
+  const std::vector<Header> own_headers{{"trace", "t-1"}, {"kappa.error.kind", "from an earlier queue"}};
+  const std::string binary("\0\xff", 2);
+  std::vector<Record> records(6);
+  records[0] = Record{"a", "1", 10, 2, 40, {}};
+  records[1] = Record{"b", "oops", 20, 2, 41, Headers(&own_headers, &header_at)};
+  records[2] = Record{std::string_view{}, std::string_view{}, 30, 2, 42, {}};  // Kafka's null key and value
+  records[3] = Record{"", "", 40, 2, 43, {}};                                  // empty, not null
+  records[4] = Record{binary, binary, -5, 2, 44, {}};
+  records[5] = Record{"d", "4", 50, 2, 45, {}};
+  TaskOutput out;
+  ASSERT_TRUE(task.process(records, out).is_ok());
+
+  EXPECT_THAT(outputs(out.results), ElementsAre(Output{"a", "2", 10}, Output{"d", "8", 50}));
+  auto with_own = std::vector<std::pair<std::string, std::string>>{{"trace", "t-1"},
+                                                                   {"kappa.error.kind", "from an earlier queue"}};
+  for (auto& h : kappa_headers(41, "decode", "'oops' is not a number")) with_own.push_back(h);
+  EXPECT_THAT(dead_letters(out.dead_letters),
+              ElementsAre(DeadLetter{"b", "oops", 20, with_own},
+                          DeadLetter{std::nullopt, std::nullopt, 30, kappa_headers(42, "decode", "'' is not a number")},
+                          DeadLetter{"", "", 40, kappa_headers(43, "decode", "'' is not a number")},
+                          DeadLetter{binary, binary, -5,
+                                     kappa_headers(44, "decode", "'" + binary + "' is not a number")}));
+  EXPECT_EQ(task.counters().records_in.load(), 6u);
+  EXPECT_EQ(task.counters().records_out.load(), 2u);
+  EXPECT_EQ(task.counters().records_dead_lettered.load(), 4u);
+  EXPECT_EQ(task.counters().records_skipped.load(), 0u);
+}
+
+TEST(PipelineTaskTest, ThrowingUserCodeUnderDeadLetterTakesBackWhatTheRecordEmitted) {
+  auto task = make_task(ErrorPolicy::kDeadLetter,
+                        pipeline<int>()
+                            .side_output(0, [](const int& x) { return x * 10; }, DecimalCodec{})
+                            .flat_map<int>([](const int& x, auto& emit) {
+                              emit(x);
+                              emit(x + 100);
+                              if (x == 13) throw std::runtime_error("failed after emitting");
+                              if (x == 14) throw 14;  // not a std::exception
+                            }),
+                        DecimalCodec{}, DecimalCodec{});
+  Records records;
+  records.add("a", "1", 1, 5).add("x", "not a number", 2, 6).add("b", "13", 3, 7).add("c", "14", 4, 8).add("d", "2", 5, 9);
+  TaskOutput out;
+  out.side.resize(1);
+  ASSERT_TRUE(task.process(records.build(), out).is_ok());
+
+  EXPECT_THAT(outputs(out.results), ElementsAre(Output{"a", "1", 1}, Output{"a", "101", 1}, Output{"d", "2", 5},
+                                        Output{"d", "102", 5}));
+  EXPECT_THAT(outputs(out.side[0]), ElementsAre(Output{"a", "10", 1}, Output{"d", "20", 5}));
+  EXPECT_THAT(dead_letters(out.dead_letters),
+              ElementsAre(DeadLetter{"x", "not a number", 2, kappa_headers(6, "decode", "'not a number' is not a number")},
+                          DeadLetter{"b", "13", 3, kappa_headers(7, "user-code", "failed after emitting")},
+                          DeadLetter{"c", "14", 4, kappa_headers(8, "user-code", "a non-standard exception")}));
+  EXPECT_EQ(task.counters().records_in.load(), 5u);
+  EXPECT_EQ(task.counters().records_out.load(), 4u);
+  EXPECT_EQ(task.counters().records_dead_lettered.load(), 3u);
+  EXPECT_EQ(task.counters().records_skipped.load(), 0u);
+}
+
+TEST(PipelineTaskTest, FailAndSkipWriteNoDeadLetters) {
+  for (ErrorPolicy policy : {ErrorPolicy::kFail, ErrorPolicy::kSkip}) {
+    auto task = make_task(policy, pipeline<int>(), DecimalCodec{}, DecimalCodec{});
+    Records records;
+    records.add("a", "bad", 0, 1);
+    TaskOutput out;
+    (void)task.process(records.build(), out);
+    EXPECT_TRUE(out.dead_letters.empty());
+    EXPECT_EQ(task.counters().records_dead_lettered.load(), 0u);
+  }
 }
 
 TEST(PipelineTaskTest, MoveOnlyByValueMapDoesNotBreakTheReusedValue) {
