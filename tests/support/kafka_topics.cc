@@ -1,5 +1,6 @@
 #include "tests/support/kafka_topics.h"
 
+#include <map>
 #include <memory>
 #include <thread>
 
@@ -26,10 +27,17 @@ bool has_leaders(rd_kafka_t* rk, const std::string& topic, int partitions) {
 }
 
 // Sends CreateTopics and waits for its result.
-Status request_topic(rd_kafka_t* rk, const std::string& topic, int partitions, std::chrono::milliseconds timeout) {
+Status request_topic(rd_kafka_t* rk, const std::string& topic, int partitions, std::chrono::milliseconds timeout,
+                     const std::map<std::string, std::string>& configs) {
   char errstr[512];
   rd_kafka_NewTopic_t* new_topic = rd_kafka_NewTopic_new(topic.c_str(), partitions, 1, errstr, sizeof errstr);
   if (new_topic == nullptr) return Status::invalid_argument("topic '" + topic + "': " + errstr);
+  for (const auto& [name, value] : configs) {
+    if (rd_kafka_NewTopic_set_config(new_topic, name.c_str(), value.c_str()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      rd_kafka_NewTopic_destroy(new_topic);
+      return Status::invalid_argument("topic '" + topic + "': cannot set " + name + "=" + value);
+    }
+  }
   KafkaQueue results(rd_kafka_queue_new(rk));
   rd_kafka_CreateTopics(rk, &new_topic, 1, nullptr, results.get());
   rd_kafka_NewTopic_destroy(new_topic);
@@ -53,8 +61,9 @@ Status request_topic(rd_kafka_t* rk, const std::string& topic, int partitions, s
 
 }  // namespace
 
-Status create_topic(rd_kafka_t* rk, const std::string& topic, int partitions, std::chrono::milliseconds timeout) {
-  KAPPA_RETURN_IF_ERROR(request_topic(rk, topic, partitions, timeout));
+Status create_topic(rd_kafka_t* rk, const std::string& topic, int partitions, std::chrono::milliseconds timeout,
+                    const std::map<std::string, std::string>& configs) {
+  KAPPA_RETURN_IF_ERROR(request_topic(rk, topic, partitions, timeout, configs));
   // Kafka creates the partitions asynchronously, and a new leader may refuse
   // requests for a moment after the metadata names it: wait for both.
   const auto deadline = Clock::now() + timeout;
@@ -69,12 +78,13 @@ Status create_topic(rd_kafka_t* rk, const std::string& topic, int partitions, st
 }
 
 Status produce_record(rd_kafka_t* producer, rd_kafka_topic_t* topic, int32_t partition, std::string_view key,
-                      std::string_view value) {
+                      std::string_view value, int64_t timestamp) {
   for (;;) {
     const rd_kafka_resp_err_t err =
         rd_kafka_producev(producer, RD_KAFKA_V_RKT(topic), RD_KAFKA_V_PARTITION(partition),
                           RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key.data(), key.size()),
-                          RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()), RD_KAFKA_V_END);
+                          RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+                          RD_KAFKA_V_TIMESTAMP(timestamp), RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
     if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       return Status::unavailable("producing to '" + std::string(rd_kafka_topic_name(topic)) +

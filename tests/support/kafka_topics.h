@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,20 +17,23 @@
 
 namespace kappa::testing {
 
-// Creates `topic` (replication factor 1) and waits until every partition has
-// a leader that answers offset requests, so that producers and consumers see
-// the whole topic at once. `timeout` bounds the request and, separately, the
+// Creates `topic` (replication factor 1, with the topic configs `configs`,
+// such as max.message.bytes) and waits until every partition has a leader
+// that answers offset requests, so that producers and consumers see the
+// whole topic at once. `timeout` bounds the request and, separately, the
 // wait. An existing topic is an error: callers always use fresh names.
-Status create_topic(rd_kafka_t* rk, const std::string& topic, int partitions, std::chrono::milliseconds timeout);
+Status create_topic(rd_kafka_t* rk, const std::string& topic, int partitions, std::chrono::milliseconds timeout,
+                    const std::map<std::string, std::string>& configs = {});
 
 // Hands one record (key and value copied) to `producer` for `partition` of
-// `topic` (RD_KAFKA_PARTITION_UA: the producer's partitioner picks). While
-// the producer's queue is full it serves delivery reports and tries again,
-// so a loop of calls runs at the broker's pace. Delivery reports are served
-// after each record; failed deliveries reach the producer's delivery report
-// callback, not the returned Status.
+// `topic` (RD_KAFKA_PARTITION_UA: the producer's partitioner picks), with
+// `timestamp` (0: now). A key or value whose data() is null is written as
+// null, an empty one as empty. While the producer's queue is full it serves
+// delivery reports and tries again, so a loop of calls runs at the broker's
+// pace. Delivery reports are served after each record; failed deliveries
+// reach the producer's delivery report callback, not the returned Status.
 Status produce_record(rd_kafka_t* producer, rd_kafka_topic_t* topic, int32_t partition, std::string_view key,
-                      std::string_view value);
+                      std::string_view value, int64_t timestamp = 0);
 
 // Waits up to `timeout` until every record handed to `producer` has been
 // acknowledged or has failed; an error if some are still outstanding.

@@ -11,6 +11,12 @@
 #include "tests/support/kafka_topics.h"
 
 namespace kappa::testing {
+namespace {
+
+// The largest record produce_records() sends (librdkafka's default is 1 MB).
+constexpr int kMaxRecordBytes = 10 * 1024 * 1024;
+
+}  // namespace
 
 std::string unique_topic(const std::string& prefix) {
   static std::atomic<int> counter{0};
@@ -37,16 +43,19 @@ Result<std::unique_ptr<TestCluster>> TestCluster::create(ClusterKind kind) {
   }
   KAPPA_ASSIGN_OR_RETURN(KafkaConf conf,
                          make_kafka_conf(KafkaRole::kProducer, {cluster->bootstrap_, {}},
-                                         {{"enable.idempotence", "true"}, {"partitioner", "murmur2_random"}}));
+                                         {{"enable.idempotence", "true"},
+                                          {"partitioner", "murmur2_random"},
+                                          {"message.max.bytes", std::to_string(kMaxRecordBytes)}}));
   KAPPA_ASSIGN_OR_RETURN(cluster->producer_, make_kafka_client(KafkaRole::kProducer, std::move(conf)));
   return cluster;
 }
 
 TestCluster::~TestCluster() { producer_.reset(); }
 
-Status TestCluster::create_topic(const std::string& topic, int partitions) {
+Status TestCluster::create_topic(const std::string& topic, int partitions,
+                                 const std::map<std::string, std::string>& configs) {
   if (embedded_) return embedded_->create_topic(topic, partitions);
-  return kappa::testing::create_topic(producer_.get(), topic, partitions, std::chrono::seconds(30));
+  return kappa::testing::create_topic(producer_.get(), topic, partitions, std::chrono::seconds(30), configs);
 }
 
 Status TestCluster::produce(const std::string& topic, const std::vector<std::pair<std::string, std::string>>& records) {
@@ -55,12 +64,23 @@ Status TestCluster::produce(const std::string& topic, const std::vector<std::pai
 
 Status TestCluster::produce_to(const std::string& topic, int32_t partition,
                                const std::vector<std::pair<std::string, std::string>>& records) {
+  std::vector<ProducedRecord> produced;
+  produced.reserve(records.size());
+  for (const auto& [key, value] : records) produced.push_back({key, value, partition, 0});
+  return produce_records(topic, produced);
+}
+
+Status TestCluster::produce_records(const std::string& topic, const std::vector<ProducedRecord>& records) {
   std::unique_ptr<rd_kafka_topic_t, RdKafkaDeleter> handle(rd_kafka_topic_new(producer_.get(), topic.c_str(), nullptr));
   if (handle == nullptr) {
     return Status::invalid_argument("topic '" + topic + "': " + kafka_error_text(rd_kafka_last_error()));
   }
-  for (const auto& [key, value] : records) {
-    KAPPA_RETURN_IF_ERROR(produce_record(producer_.get(), handle.get(), partition, key, value));
+  const auto nullable = [](const std::optional<std::string>& s) {
+    return s ? std::string_view(*s) : std::string_view{};
+  };
+  for (const ProducedRecord& r : records) {
+    KAPPA_RETURN_IF_ERROR(
+        produce_record(producer_.get(), handle.get(), r.partition, nullable(r.key), nullable(r.value), r.timestamp));
   }
   return flush_producer(producer_.get(), std::chrono::seconds(60));
 }
@@ -123,8 +143,24 @@ Result<std::vector<ConsumedRecord>> TestCluster::read_all(const std::string& top
     rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer.get(), 100);
     if (m == nullptr) continue;
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      records.push_back({std::string(static_cast<const char*>(m->key), m->key_len),
-                         std::string(static_cast<const char*>(m->payload), m->len), m->partition, m->offset});
+      ConsumedRecord& r = records.emplace_back();
+      if (m->key != nullptr) r.key.assign(static_cast<const char*>(m->key), m->key_len);
+      if (m->payload != nullptr) r.value.assign(static_cast<const char*>(m->payload), m->len);
+      r.partition = m->partition;
+      r.offset = m->offset;
+      r.null_key = m->key == nullptr;
+      r.null_value = m->payload == nullptr;
+      r.timestamp = rd_kafka_message_timestamp(m, nullptr);
+      rd_kafka_headers_t* headers = nullptr;
+      if (rd_kafka_message_headers(m, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        const char* name = nullptr;
+        const void* value = nullptr;
+        std::size_t size = 0;
+        for (std::size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
+             ++i) {
+          r.headers.emplace_back(name, value == nullptr ? "" : std::string(static_cast<const char*>(value), size));
+        }
+      }
       auto it = remaining.find(m->partition);
       if (it != remaining.end() && m->offset + 1 >= it->second) remaining.erase(it);
     } else if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {

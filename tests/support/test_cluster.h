@@ -6,7 +6,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,6 +31,19 @@ struct ConsumedRecord {
   std::string value;
   int32_t partition = 0;
   int64_t offset = 0;
+  // Kafka's null key or value, as opposed to an empty one (key/value are "").
+  bool null_key = false;
+  bool null_value = false;
+  int64_t timestamp = 0;
+  std::vector<std::pair<std::string, std::string>> headers;  // in order
+};
+
+// A record for TestCluster::produce_records.
+struct ProducedRecord {
+  std::optional<std::string> key;    // nullopt: a null key
+  std::optional<std::string> value;  // nullopt: a null value
+  int32_t partition = -1;            // -1 (RD_KAFKA_PARTITION_UA): the partitioner picks
+  int64_t timestamp = 0;             // 0: now
 };
 
 class TestCluster {
@@ -38,15 +53,21 @@ class TestCluster {
 
   const std::string& bootstrap() const { return bootstrap_; }
   ClusterKind kind() const { return kind_; }
-  // Creates `topic`; on a real cluster through the admin API, returning once
-  // every partition has a leader (kafka_topics.h).
-  Status create_topic(const std::string& topic, int partitions);
+  // Creates `topic`; on a real cluster through the admin API with the topic
+  // configs `configs` (max.message.bytes, say), returning once every
+  // partition has a leader (kafka_topics.h). The embedded broker takes no
+  // configs and needs none: it has no record size limit and no time-based
+  // retention.
+  Status create_topic(const std::string& topic, int partitions, const std::map<std::string, std::string>& configs = {});
   // Produces (key, value) records with an idempotent producer and waits for
   // every acknowledgement.
   Status produce(const std::string& topic, const std::vector<std::pair<std::string, std::string>>& records);
   // The same, into one partition of the topic.
   Status produce_to(const std::string& topic, int32_t partition,
                     const std::vector<std::pair<std::string, std::string>>& records);
+  // The same for records with null keys or values, partitions or timestamps
+  // of their own. The producer takes records of up to 10 MB.
+  Status produce_records(const std::string& topic, const std::vector<ProducedRecord>& records);
   // Total records in the topic (sum of high watermarks).
   Result<int64_t> count(const std::string& topic);
   // Waits until the topic holds at least `records`; false on timeout.
