@@ -164,7 +164,7 @@ Result<std::map<PartitionId, int64_t>> read_offsets_file(const std::string& path
 void add_job_flags(CLI::App& app, JobOptions& options) {
   app.add_option("--brokers", options.brokers,
                  "Kafka bootstrap servers (host:port,...), or 'embedded' for an in-process test broker. "
-                 "Needed when --input or --output is a topic.")
+                 "Needed when --input or an output (--output, --dlq-topic, ...) is a topic.")
       ->envname("KAPPA_BROKERS");
   app.add_option("--job-id", options.job_id,
                  "Consumer group and state namespace; processes with the same id share the work. "
@@ -211,8 +211,9 @@ void add_job_flags(CLI::App& app, JobOptions& options) {
                  "kappa.source.topic, kappa.source.partition and kappa.source.offset (where it was read), "
                  "kappa.error.kind ('decode': the value does not decode; 'user-code': the job's code threw on it) "
                  "and kappa.error.message. Dead letters are flushed at each checkpoint like every output (and are "
-                 "in the transaction with --exactly-once); one that cannot be written stops the job. Bad records "
-                 "bigger than 1 MB need -X producer.message.max.bytes and a topic that takes them.")
+                 "in the transaction with --exactly-once); one that cannot be written stops the job. A bad record "
+                 "of about 1 MB or more needs -X producer.message.max.bytes=N (librdkafka's default is 1000000 "
+                 "bytes, headers included) and a topic whose max.message.bytes takes it.")
       ->envname("KAPPA_DLQ_TOPIC");
   app.add_option_function<std::string>(
          "--metrics-addr",
