@@ -109,9 +109,7 @@ bool TestCluster::wait_for_count(const std::string& topic, int64_t records, std:
 Result<std::vector<ConsumedRecord>> TestCluster::read_all(const std::string& topic, Isolation isolation) {
   KAPPA_ASSIGN_OR_RETURN(int partitions, partition_count(topic));
   // The ends come from the same ListOffsets request as count(), so a test
-  // that waited for a count reads that many records back. (CI twice saw
-  // rd_kafka_query_watermark_offsets report 0 for every partition of a
-  // topic whose count was in the thousands; it was never reproduced.)
+  // that waited for a count expects that many records back.
   KAPPA_ASSIGN_OR_RETURN(std::vector<int64_t> ends,
                          end_offsets(producer_.get(), topic, partitions, std::chrono::seconds(5)));
   // A partition is read to its end when a record at its last offset arrives
