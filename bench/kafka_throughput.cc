@@ -13,7 +13,12 @@
 // and prints the medians. "total" rates count from the start of the consumer
 // or job process; "steady" rates from its first record, leaving out start-up
 // and the consumer-group join. The ratio job / bare consumer uses the steady
-// rates. See bench/README.md.
+// rates.
+//
+// With --job replay the topic holds JSON card events instead, and the job is
+// window_agg's bounded replay (--from earliest --until latest), timed from
+// its start to its exit 0: records/s and event-time seconds per wall second
+// next to the bare consumer's rate on the same topic. See bench/README.md.
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -26,8 +31,8 @@
 #include <string>
 #include <vector>
 
-#include "bench/input_topic.h"
 #include "bench/bench_process.h"
+#include "bench/input_topic.h"
 #include "bench/local_kafka.h"
 #include "bench/throughput_runs.h"
 #include "connectors/kafka/embedded_broker.h"
@@ -35,6 +40,9 @@
 
 #ifndef KAPPA_PASSTHROUGH_PATH
 #define KAPPA_PASSTHROUGH_PATH "passthrough"
+#endif
+#ifndef KAPPA_WINDOW_AGG_PATH
+#define KAPPA_WINDOW_AGG_PATH "window_agg"
 #endif
 #ifndef KAPPA_KAFKA_LOCAL_PATH
 #define KAPPA_KAFKA_LOCAL_PATH "scripts/kafka-local"
@@ -53,22 +61,25 @@ constexpr milliseconds kRequestTimeout{10'000};
 
 struct Flags {
   std::string brokers = "both";
+  std::string job = "passthrough";  // or "replay"
   int64_t records = 2'000'000;
   int repeat = 3;
   int partitions = 16;
   int job_threads = 2;
+  int cards = 1000;  // --job replay: the card events' keys
   bool json = false;
   bool quick = false;
   std::string bare_api = "batch";
   bool keep_logs = false;
   std::string passthrough = KAPPA_PASSTHROUGH_PATH;
+  std::string window_agg = KAPPA_WINDOW_AGG_PATH;
   std::string kafka_local = KAPPA_KAFKA_LOCAL_PATH;
   std::vector<std::string> properties;
 };
 
 // The runs of one kind on one broker.
 struct Series {
-  std::string name;  // JSON prefix: bare_consumer, job
+  std::string name;  // JSON prefix: bare_consumer, job, replay
   std::string label;
   std::vector<Run> runs;
 };
@@ -78,7 +89,12 @@ struct BrokerReport {
   std::string bootstrap;
   std::string note;
   int64_t records = 0;
+  double record_bytes = 0;  // key + value, on average
+  // --job replay: the smallest and the largest event time in the topic.
+  int64_t first_event_ms = 0;
+  int64_t last_event_ms = 0;
   Series bare{"bare_consumer", "bare consumer", {}};
+  // The job's runs; "replay", "window_agg replay" with --job replay.
   Series job{"job", "passthrough job", {}};
   std::vector<std::string> problems;  // correctness findings; the figures still print
 };
@@ -111,16 +127,63 @@ std::string describe(const Run& run) {
   return out;
 }
 
-// Fills `topic` and checks through its watermarks that every record is there.
-Status fill_input(const Flags& flags, const std::string& bootstrap, const std::string& topic, int64_t records,
-                  const std::string& prefix) {
-  std::fprintf(stderr, "%sproducing %lld records of %zu bytes to %s (%d partitions)...\n", prefix.c_str(),
-               static_cast<long long>(records), kInputKeyBytes + InputSpec{}.value_bytes, topic.c_str(),
-               flags.partitions);
-  const auto started = Clock::now();
-  InputSpec spec{topic, flags.partitions, records};
+double event_time_span_s(const BrokerReport& report) {
+  return static_cast<double>(report.last_event_ms - report.first_event_ms) / 1000;
+}
+
+// Event-time seconds replayed per wall second.
+double event_time_rate(const Run& run, const BrokerReport& report) { return event_time_span_s(report) / run.total_s; }
+
+std::string describe_replay(const Run& run, const BrokerReport& report) {
+  char text[256];
+  std::snprintf(text, sizeof text,
+                "%9.0f rps (%.2f s from start to exit 0; %.2f s by its own summary), %.0f event-time s per s, "
+                "%lld results",
+                run.total_rps(), run.total_s, run.job_reported_s, event_time_rate(run, report),
+                static_cast<long long>(run.records_out));
+  std::string out = text;
+  std::snprintf(text, sizeof text, ", CPU %.2f s client + ", run.client_cpu_s);
+  out += text;
+  if (run.broker_cpu_s >= 0) {
+    std::snprintf(text, sizeof text, "%.2f s broker", run.broker_cpu_s);
+    out += text;
+  } else {
+    out += "? broker";
+  }
+  std::snprintf(text, sizeof text, ", peak RSS %.0f MiB", run.job_max_rss_mib);
+  return out + text;
+}
+
+// Writes the topic's records: 100-byte ones for the passthrough job, card
+// events for the replay.
+Status produce_records(const Flags& flags, const std::string& bootstrap, const std::string& topic, BrokerReport& report,
+                       const std::string& prefix) {
+  const KafkaClientOptions client{bootstrap, {}};
+  if (flags.job == "replay") {
+    std::fprintf(stderr, "%sproducing %lld JSON card events (%d cards) to %s (%d partitions)...\n", prefix.c_str(),
+                 static_cast<long long>(report.records), flags.cards, topic.c_str(), flags.partitions);
+    CardEventsSpec spec{topic, report.records, flags.cards};
+    spec.stop = &interrupted();
+    KAPPA_ASSIGN_OR_RETURN(CardEventsWritten written, produce_card_events(client, spec));
+    report.first_event_ms = written.first_event_ms;
+    report.last_event_ms = written.last_event_ms;
+    report.record_bytes = static_cast<double>(written.bytes) / static_cast<double>(report.records);
+    return Status::ok();
+  }
+  report.record_bytes = static_cast<double>(kInputKeyBytes + InputSpec{}.value_bytes);
+  std::fprintf(stderr, "%sproducing %lld records of %.0f bytes to %s (%d partitions)...\n", prefix.c_str(),
+               static_cast<long long>(report.records), report.record_bytes, topic.c_str(), flags.partitions);
+  InputSpec spec{topic, flags.partitions, report.records};
   spec.stop = &interrupted();
-  KAPPA_RETURN_IF_ERROR(produce_input(KafkaClientOptions{bootstrap, {}}, spec));
+  return produce_input(client, spec);
+}
+
+// Fills `topic` and checks through its watermarks that every record is there.
+Status fill_input(const Flags& flags, const std::string& bootstrap, const std::string& topic, BrokerReport& report,
+                  const std::string& prefix) {
+  const int64_t records = report.records;
+  const auto started = Clock::now();
+  KAPPA_RETURN_IF_ERROR(produce_records(flags, bootstrap, topic, report, prefix));
   KAPPA_ASSIGN_OR_RETURN(KafkaHandle helper, make_helper_client(bootstrap));
   KAPPA_ASSIGN_OR_RETURN(std::vector<testing::PartitionOffsets> marks,
                          testing::query_watermarks(helper.get(), topic, flags.partitions, kRequestTimeout));
@@ -146,7 +209,7 @@ Status measure(const Flags& flags, const RunContext& context, const std::functio
   const std::string prefix = "[" + report.kind + "] ";
   const std::string topic = "kappa-bench-" + std::to_string(::getpid()) + "-" + report.kind;
   KAPPA_RETURN_IF_ERROR(create(topic));
-  KAPPA_RETURN_IF_ERROR(fill_input(flags, context.bootstrap, topic, report.records, prefix));
+  KAPPA_RETURN_IF_ERROR(fill_input(flags, context.bootstrap, topic, report, prefix));
 
   // Not measured: the first consumer group on a fresh broker waits for the
   // broker to create its offsets topic, and a JVM broker's fetch path is
@@ -159,8 +222,10 @@ Status measure(const Flags& flags, const RunContext& context, const std::functio
   for (int r = 1; r <= flags.repeat; ++r) {
     const std::string run_id = std::to_string(::getpid()) + "-" + report.kind + "-" + std::to_string(r);
     auto print = [&](const Series& series) {
-      std::fprintf(stderr, "%srun %d/%d %-15s %s\n", prefix.c_str(), r, flags.repeat, series.label.c_str(),
-                   describe(series.runs.back()).c_str());
+      const Run& run = series.runs.back();
+      std::fprintf(
+          stderr, "%srun %d/%d %-17s %s\n", prefix.c_str(), r, flags.repeat, series.label.c_str(),
+          (&series == &report.job && flags.job == "replay" ? describe_replay(run, report) : describe(run)).c_str());
     };
     KAPPA_ASSIGN_OR_RETURN(Run bare, run_bare_consumer(context, topic, "kappa-bench-bare-" + run_id, report.records));
     report.bare.runs.push_back(bare);
@@ -171,9 +236,20 @@ Status measure(const Flags& flags, const RunContext& context, const std::functio
     const std::string output = topic + "-out-" + std::to_string(r);
     KAPPA_RETURN_IF_ERROR(create(output));
     const std::string log_path = (work_dir / ("job-" + run_id + ".log")).string();
-    KAPPA_ASSIGN_OR_RETURN(Run job, run_job(context, topic, output, "kappa-bench-job-" + run_id, report.records,
-                                            log_path, report.problems));
-    report.job.runs.push_back(job);
+    if (flags.job == "replay") {
+      // A fresh state directory too: the replay starts from nothing and
+      // leaves its final checkpoint there.
+      const std::filesystem::path state_dir = work_dir / ("state-" + run_id);
+      KAPPA_ASSIGN_OR_RETURN(Run job, run_replay(context, topic, output, "kappa-bench-replay-" + run_id,
+                                                 state_dir.string(), report.records, log_path, report.problems));
+      report.job.runs.push_back(job);
+      std::error_code ignored;
+      std::filesystem::remove_all(state_dir, ignored);
+    } else {
+      KAPPA_ASSIGN_OR_RETURN(Run job, run_job(context, topic, output, "kappa-bench-job-" + run_id, report.records,
+                                              log_path, report.problems));
+      report.job.runs.push_back(job);
+    }
     print(report.job);
   }
   return Status::ok();
@@ -185,16 +261,18 @@ Status run_broker(const Flags& flags, const std::string& which, const std::files
   context.partitions = flags.partitions;
   context.properties = flags.properties;
   context.passthrough = flags.passthrough;
+  context.window_agg = flags.window_agg;
   context.job_threads = flags.job_threads;
   context.bare_batch = flags.bare_api == "batch";
   context.interrupted = &interrupted();
   report.records = flags.records;
+  if (flags.job == "replay") report.job = Series{"replay", "window_agg replay", {}};
 
   if (which == "embedded") {
     report.kind = "embedded";
     const int64_t limit = kEmbeddedRecordsPerPartition * flags.partitions;
     report.note = "the embedded broker keeps only ~5 MiB per partition, so at most " +
-                  std::to_string(kEmbeddedRecordsPerPartition) + " records of 100 bytes per partition (" +
+                  std::to_string(kEmbeddedRecordsPerPartition) + " records of up to 100 bytes per partition (" +
                   std::to_string(limit) + " here); client CPU of bare runs includes the broker";
     if (report.records > limit) {
       report.note += "; --records " + std::to_string(report.records) + " capped to " + std::to_string(limit);
@@ -312,7 +390,9 @@ std::string json_series(const Series& series) {
          "_broker_cpu_us_per_record\":" + json_number(median_of(series, Figure::kBrokerCpuUs), 3);
 }
 
-void print_series(FILE* out, const Series& series) {
+// One row of the table: the median rates and CPU per record. A series
+// without a steady rate (the replay) shows "-" there.
+void print_series(FILE* out, const Series& series, bool has_steady = true) {
   if (series.runs.empty()) return;
   const double client = median_of(series, Figure::kClientCpuUs);
   const double broker = median_of(series, Figure::kBrokerCpuUs);
@@ -322,11 +402,80 @@ void print_series(FILE* out, const Series& series) {
   } else if (client >= 0) {
     std::snprintf(cpu, sizeof cpu, "%.2f + n/a", client);
   }
-  std::fprintf(out, "  %-26s %12.0f %12.0f   %s\n", series.label.c_str(), median_of(series, Figure::kSteadyRps),
-               median_of(series, Figure::kTotalRps), cpu);
+  char steady[32] = "-";
+  if (has_steady) std::snprintf(steady, sizeof steady, "%.0f", median_of(series, Figure::kSteadyRps));
+  std::fprintf(out, "  %-28s %12s %12.0f   %s\n", series.label.c_str(), steady, median_of(series, Figure::kTotalRps),
+               cpu);
+}
+
+std::string json_problems(const BrokerReport& report) {
+  std::string problems = "[";
+  for (const std::string& problem : report.problems)
+    problems += (problems.size() > 1 ? "," : "") + json_string(problem);
+  return problems + "]";
+}
+
+// --job replay. The replay has one rate, from its start to its exit 0
+// (start-up, pinning the ends, the final checkpoint and the exit included):
+// "ratio" sets it against the bare consumer's steady rate, the ceiling,
+// "ratio_total" against the bare consumer's total rate, which likewise
+// includes its start-up.
+void print_replay_report(const Flags& flags, const BrokerReport& report) {
+  const double bare = median_of(report.bare, Figure::kSteadyRps);
+  const double bare_total = median_of(report.bare, Figure::kTotalRps);
+  const double replay = median_of(report.job, Figure::kTotalRps);
+  std::vector<double> walls, event_rates, reported, results;
+  for (const Run& run : report.job.runs) {
+    walls.push_back(run.total_s);
+    event_rates.push_back(event_time_rate(run, report));
+    reported.push_back(run.job_reported_s);
+    results.push_back(static_cast<double>(run.records_out));
+  }
+  const double wall = median(walls);
+  const double event_rate = median(event_rates);
+  const double rss = median_of(report.job, Figure::kMaxRssMib);
+  FILE* human = flags.json ? stderr : stdout;
+  std::fprintf(human,
+               "\n%s broker at %s: %lld JSON card events (%d cards, %.0f bytes on average), %d partitions, "
+               "%.0f s of event time, median of %zu run(s)\n",
+               report.kind == "real" ? "Apache Kafka" : "embedded", report.bootstrap.c_str(),
+               static_cast<long long>(report.records), flags.cards, report.record_bytes, flags.partitions,
+               event_time_span_s(report), report.bare.runs.size());
+  if (!report.note.empty()) std::fprintf(human, "  note: %s\n", report.note.c_str());
+  std::fprintf(human, "  %-28s %12s %12s   %s\n", "records/s", "steady", "total", "CPU us/record (client + broker)");
+  print_series(human, report.bare);
+  print_series(human, report.job, /*has_steady=*/false);
+  std::fprintf(human, "  %-28s %12.3f %12.3f\n", "ratio replay / bare consumer", replay / bare, replay / bare_total);
+  std::fprintf(human,
+               "  replay: %.2f s from its start to its exit 0 (%.2f s by its summary line), %.0f event-time s per "
+               "wall s, %.0f results, peak RSS %.0f MiB\n",
+               wall, median(reported), event_rate, median(results), rss);
+  std::fprintf(human,
+               "  (total: from the start of the consumer / job process to its last record, or to the replay's "
+               "exit; steady: from the first record)\n");
+  for (const std::string& problem : report.problems) std::fprintf(human, "  PROBLEM: %s\n", problem.c_str());
+  if (!flags.json) return;
+
+  std::string json =
+      "{\"broker\":" + json_string(report.kind) + ",\"job\":\"replay\",\"records\":" + std::to_string(report.records) +
+      ",\"bare_consumer_rps\":" + json_number(bare, 0) + ",\"replay_rps\":" + json_number(replay, 0) +
+      ",\"ratio\":" + json_number(replay / bare, 3) + ",\"ratio_total\":" + json_number(replay / bare_total, 3) +
+      ",\"replay_wall_s\":" + json_number(wall, 3) + ",\"event_time_s\":" + json_number(event_time_span_s(report), 3) +
+      ",\"event_time_s_per_s\":" + json_number(event_rate, 1) +
+      ",\"replay_summary_s\":" + json_number(median(reported), 3) +
+      ",\"replay_results\":" + json_number(median(results), 0) + "," + json_series(report.bare) + "," +
+      json_series(report.job) + ",\"replay_max_rss_mib\":" + json_number(rss, 0);
+  json += ",\"bootstrap\":" + json_string(report.bootstrap) + ",\"partitions\":" + std::to_string(flags.partitions) +
+          ",\"cards\":" + std::to_string(flags.cards) + ",\"record_bytes\":" + json_number(report.record_bytes, 1) +
+          ",\"repeat\":" + std::to_string(report.bare.runs.size()) +
+          ",\"job_threads\":" + std::to_string(flags.job_threads) + ",\"bare_api\":" + json_string(flags.bare_api) +
+          ",\"note\":" + json_string(report.note) + ",\"problems\":" + json_problems(report) + "}";
+  std::printf("%s\n", json.c_str());
+  std::fflush(stdout);
 }
 
 void print_report(const Flags& flags, const BrokerReport& report) {
+  if (flags.job == "replay") return print_replay_report(flags, report);
   const double bare = median_of(report.bare, Figure::kSteadyRps);
   const double job = median_of(report.job, Figure::kSteadyRps);
   const double bare_total = median_of(report.bare, Figure::kTotalRps);
@@ -336,19 +485,16 @@ void print_report(const Flags& flags, const BrokerReport& report) {
                report.kind == "real" ? "Apache Kafka" : "embedded", report.bootstrap.c_str(),
                static_cast<long long>(report.records), flags.partitions, report.bare.runs.size());
   if (!report.note.empty()) std::fprintf(human, "  note: %s\n", report.note.c_str());
-  std::fprintf(human, "  %-26s %12s %12s   %s\n", "records/s", "steady", "total", "CPU us/record (client + broker)");
+  std::fprintf(human, "  %-28s %12s %12s   %s\n", "records/s", "steady", "total", "CPU us/record (client + broker)");
   print_series(human, report.bare);
   print_series(human, report.job);
-  std::fprintf(human, "  %-26s %12.3f %12.3f\n", "ratio job / bare consumer", job / bare, job_total / bare_total);
+  std::fprintf(human, "  %-28s %12.3f %12.3f\n", "ratio job / bare consumer", job / bare, job_total / bare_total);
   std::fprintf(human, "  (total: from the start of the consumer / job process; steady: from its first record)\n");
   for (const std::string& problem : report.problems) std::fprintf(human, "  PROBLEM: %s\n", problem.c_str());
   if (!flags.json) return;
 
-  std::string problems = "[";
-  for (const std::string& problem : report.problems)
-    problems += (problems.size() > 1 ? "," : "") + json_string(problem);
-  problems += "]";
-  std::string json = "{\"broker\":" + json_string(report.kind) + ",\"records\":" + std::to_string(report.records) +
+  std::string json = "{\"broker\":" + json_string(report.kind) +
+                     ",\"job\":\"passthrough\",\"records\":" + std::to_string(report.records) +
                      ",\"bare_consumer_rps\":" + json_number(bare, 0) + ",\"job_rps\":" + json_number(job, 0) +
                      ",\"ratio\":" + json_number(job / bare, 3) +
                      ",\"ratio_total\":" + json_number(job_total / bare_total, 3) + "," + json_series(report.bare) +
@@ -357,7 +503,7 @@ void print_report(const Flags& flags, const BrokerReport& report) {
   json += ",\"bootstrap\":" + json_string(report.bootstrap) + ",\"partitions\":" + std::to_string(flags.partitions) +
           ",\"record_bytes\":100,\"repeat\":" + std::to_string(report.bare.runs.size()) +
           ",\"job_threads\":" + std::to_string(flags.job_threads) + ",\"bare_api\":" + json_string(flags.bare_api) +
-          ",\"note\":" + json_string(report.note) + ",\"problems\":" + problems + "}";
+          ",\"note\":" + json_string(report.note) + ",\"problems\":" + json_problems(report) + "}";
   std::printf("%s\n", json.c_str());
   std::fflush(stdout);
 }
@@ -365,12 +511,18 @@ void print_report(const Flags& flags, const BrokerReport& report) {
 int run_main(int argc, char** argv) {
   Flags flags;
   CLI::App app(
-      "Kafka-to-Kafka throughput of the passthrough job next to a bare librdkafka consumer, "
-      "on real Apache Kafka and on the embedded broker.",
+      "Kafka-to-Kafka throughput of the passthrough job (or, with --job replay, of window_agg's bounded "
+      "replay) next to a bare librdkafka consumer, on real Apache Kafka and on the embedded broker.",
       "kafka_throughput");
   app.add_option("--brokers", flags.brokers,
                  "real (start Apache Kafka with scripts/kafka-local, stop it at the end), embedded, both, "
                  "or host:port of a running Kafka. Default: both.");
+  app.add_option("--job", flags.job,
+                 "What is measured against the bare consumer: 'passthrough' (the passthrough job on 100-byte "
+                 "records, until its output holds them all) or 'replay' (window_agg's bounded replay, --from "
+                 "earliest --until latest, of JSON card events in hopping windows, from its start to its exit 0). "
+                 "Default: passthrough.")
+      ->check(CLI::IsMember({"passthrough", "replay"}));
   CLI::Option* records = app.add_option("--records", flags.records,
                                         "Records in the topic. Default 2000000; on the embedded broker at most "
                                         "40000 per partition (640000 with 16 partitions).")
@@ -381,6 +533,8 @@ int run_main(int argc, char** argv) {
                             ->check(CLI::Range(1, 100));
   app.add_option("--partitions", flags.partitions, "Partitions of the topic. Default 16.")->check(CLI::Range(1, 1000));
   app.add_option("--job-threads", flags.job_threads, "The job's --threads. Default 2.")->check(CLI::Range(1, 1024));
+  app.add_option("--cards", flags.cards, "--job replay: the cards (keys) of the card events. Default 1000.")
+      ->check(CLI::Range(1, 100'000'000));
   app.add_flag("--json", flags.json, "Print one JSON object per broker on stdout, and nothing else there.");
   app.add_flag("--quick", flags.quick, "A smoke run: 20000 records, 1 repetition (unless given explicitly).");
   app.add_option("--bare-api", flags.bare_api,
@@ -389,6 +543,7 @@ int run_main(int argc, char** argv) {
                  "a time). Default: batch.")
       ->check(CLI::IsMember({"batch", "poll"}));
   app.add_option("--passthrough", flags.passthrough, "The passthrough job executable. Default: the build tree's.");
+  app.add_option("--window-agg", flags.window_agg, "The window_agg job executable. Default: the build tree's.");
   app.add_option("--kafka-local", flags.kafka_local, "The kafka-local script. Default: the source tree's.");
   app.add_option("-X", flags.properties,
                  "A librdkafka property for the bare clients and the job (key=value, consumer.key=value, "
@@ -411,10 +566,11 @@ int run_main(int argc, char** argv) {
                  flags.brokers.c_str());
     return 2;
   }
-  if (::access(flags.passthrough.c_str(), X_OK) != 0) {
-    std::fprintf(stderr,
-                 "kafka_throughput: cannot execute the passthrough job at '%s'; build it or pass --passthrough\n",
-                 flags.passthrough.c_str());
+  const bool replay = flags.job == "replay";
+  const std::string& job_path = replay ? flags.window_agg : flags.passthrough;
+  if (::access(job_path.c_str(), X_OK) != 0) {
+    std::fprintf(stderr, "kafka_throughput: cannot execute the %s job at '%s'; build it or pass %s\n",
+                 replay ? "window_agg" : "passthrough", job_path.c_str(), replay ? "--window-agg" : "--passthrough");
     return 2;
   }
 

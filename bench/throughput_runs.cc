@@ -8,6 +8,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "connectors/kafka/kafka_client.h"
@@ -107,18 +108,62 @@ class CpuWindow {
   double broker_;
 };
 
-// The "N records in" of the job's closing summary line, or -1.
-int64_t job_records_in(const std::string& log_path) {
+// The counts of a job's closing summary line ("<job>: N records in, M out,
+// S skipped, D dead-lettered, L late in T s (R records/s)").
+struct JobSummary {
+  int64_t in = -1;
+  int64_t out = -1;
+  int64_t skipped = -1;
+  int64_t dead_lettered = -1;
+  int64_t late = -1;
+  double seconds = -1;
+};
+
+// The last summary line in the job's log; `in` is -1 if there is none.
+JobSummary read_job_summary(const std::string& log_path) {
   std::ifstream in(log_path);
   std::string line;
-  int64_t found = -1;
+  JobSummary found;
   while (std::getline(in, line)) {
     const auto at = line.find(" records in, ");
     if (at == std::string::npos || at == 0) continue;
     const auto begin = line.rfind(' ', at - 1);
-    if (begin != std::string::npos) found = std::strtoll(line.c_str() + begin + 1, nullptr, 10);
+    if (begin == std::string::npos) continue;
+    long long counts[5] = {-1, -1, -1, -1, -1};
+    double seconds = -1;
+    if (std::sscanf(line.c_str() + begin + 1,
+                    "%lld records in, %lld out, %lld skipped, %lld dead-lettered, %lld late in %lf s", &counts[0],
+                    &counts[1], &counts[2], &counts[3], &counts[4], &seconds) >= 1) {
+      found = JobSummary{counts[0], counts[1], counts[2], counts[3], counts[4], seconds};
+    }
   }
   return found;
+}
+
+// A client for polling `output`'s end offsets, connected, with the topic's
+// leaders known and the topic checked to be empty: before any clock starts.
+Result<KafkaHandle> open_output_watcher(const RunContext& context, const std::string& output) {
+  KAPPA_ASSIGN_OR_RETURN(KafkaHandle watcher,
+                         make_client(KafkaRole::kProducer, context, {}, {{"client.id", "kappa-bench-watcher"}}));
+  // A topic just created may answer NOT_LEADER for a moment: retry.
+  const auto ready_deadline = Clock::now() + milliseconds(30'000);
+  for (;;) {
+    Result<int64_t> before = testing::sum_end_offsets(watcher.get(), output, context.partitions, kRequestTimeout);
+    if (before.is_ok()) {
+      if (*before != 0) return Status::internal("output topic " + output + " is not empty");
+      return watcher;
+    }
+    if (Clock::now() > ready_deadline) return before.status();
+    KAPPA_RETURN_IF_ERROR(check_interrupted(context));
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+}
+
+void append_properties(const RunContext& context, std::vector<std::string>& argv) {
+  for (const std::string& property : context.properties) {
+    argv.push_back("-X");
+    argv.push_back(property);
+  }
 }
 
 }  // namespace
@@ -176,21 +221,7 @@ Result<Run> run_bare_consumer(const RunContext& context, const std::string& topi
 Result<Run> run_job(const RunContext& context, const std::string& topic, const std::string& output,
                     const std::string& job_id, int64_t records, const std::string& log_path,
                     std::vector<std::string>& problems) {
-  KAPPA_ASSIGN_OR_RETURN(KafkaHandle watcher,
-                         make_client(KafkaRole::kProducer, context, {}, {{"client.id", "kappa-bench-watcher"}}));
-  // Connect and learn the output topic's leaders before the clock starts. A
-  // topic just created may answer NOT_LEADER for a moment: retry.
-  const auto ready_deadline = Clock::now() + milliseconds(30'000);
-  for (;;) {
-    Result<int64_t> before = testing::sum_end_offsets(watcher.get(), output, context.partitions, kRequestTimeout);
-    if (before.is_ok()) {
-      if (*before != 0) return Status::internal("output topic " + output + " is not empty");
-      break;
-    }
-    if (Clock::now() > ready_deadline) return before.status();
-    KAPPA_RETURN_IF_ERROR(check_interrupted(context));
-    std::this_thread::sleep_for(milliseconds(100));
-  }
+  KAPPA_ASSIGN_OR_RETURN(KafkaHandle watcher, open_output_watcher(context, output));
 
   std::vector<std::string> argv{context.passthrough,
                                 "--brokers",
@@ -207,10 +238,7 @@ Result<Run> run_job(const RunContext& context, const std::string& topic, const s
                                 "10s",
                                 "--threads",
                                 std::to_string(context.job_threads)};
-  for (const std::string& property : context.properties) {
-    argv.push_back("-X");
-    argv.push_back(property);
-  }
+  append_properties(context, argv);
   const CpuWindow cpu(context.broker_pid);
   const auto started = Clock::now();
   KAPPA_ASSIGN_OR_RETURN(std::unique_ptr<testing::ChildProcess> job, testing::ChildProcess::spawn(argv, log_path));
@@ -266,10 +294,79 @@ Result<Run> run_job(const RunContext& context, const std::string& topic, const s
     problems.push_back("job " + job_id + " wrote " + std::to_string(written) + " records for " +
                        std::to_string(records) + " inputs (log: " + log_path + ")");
   }
-  const int64_t read = job_records_in(log_path);
+  const int64_t read = read_job_summary(log_path).in;
   if (read != records) {
     problems.push_back("job " + job_id + " reported " + std::to_string(read) + " records in, expected " +
                        std::to_string(records) + " (log: " + log_path + ")");
+  }
+  return run;
+}
+
+Result<Run> run_replay(const RunContext& context, const std::string& topic, const std::string& output,
+                       const std::string& job_id, const std::string& state_dir, int64_t records,
+                       const std::string& log_path, std::vector<std::string>& problems) {
+  KAPPA_ASSIGN_OR_RETURN(KafkaHandle watcher, open_output_watcher(context, output));
+  // The integration tests' window_agg command line (tests/integration/window_agg_runs.h).
+  // clang-format off
+  std::vector<std::string> argv{context.window_agg,
+                                "--key", "card", "--time", "ts", "--value", "amount",
+                                "--window", "hopping:10s/5s",
+                                "--agg", "count,sum,mean,min,max,distinct:merchant",
+                                "--out-of-orderness", "5s",
+                                "--brokers", context.bootstrap,
+                                "--input", topic,
+                                "--output", output,
+                                "--from", "earliest",
+                                "--until", "latest",
+                                "--job-id", job_id,
+                                "--state-dir", state_dir,
+                                "--checkpoint-interval", "10s",
+                                "--metrics-addr", "off",
+                                "--threads", std::to_string(context.job_threads)};
+  // clang-format on
+  append_properties(context, argv);
+  const CpuWindow cpu(context.broker_pid);
+  const auto started = Clock::now();
+  KAPPA_ASSIGN_OR_RETURN(std::unique_ptr<testing::ChildProcess> job, testing::ChildProcess::spawn(argv, log_path));
+  auto failed = [&](const std::string& what) {
+    return Status::unavailable("window_agg replay " + what + "; its log (" + log_path + ") ends with:\n" +
+                               job->output_tail(15));
+  };
+
+  // ChildProcess::wait() looks every 20 ms, which bounds the timing error.
+  const auto deadline = started + run_timeout(records);
+  std::optional<int> code;
+  while (!(code = job->wait(milliseconds(200)))) {
+    KAPPA_RETURN_IF_ERROR(check_interrupted(context));  // the ChildProcess destructor kills the job
+    if (Clock::now() > deadline) return failed("did not finish within the time limit");
+  }
+  Run run;
+  run.total_s = seconds_between(started, Clock::now());
+  run.broker_cpu_s = cpu.broker();
+  if (*code != 0) return failed("ended with " + job->describe_exit());
+  run.client_cpu_s = job->cpu_seconds();
+  run.job_max_rss_mib = static_cast<double>(job->max_rss_bytes()) / (1 << 20);
+
+  const JobSummary summary = read_job_summary(log_path);
+  if (summary.in < 0) return failed("exited 0 without its summary line");
+  run.records = summary.in;
+  run.records_out = summary.out;
+  run.job_reported_s = summary.seconds;
+  auto problem = [&](const std::string& what) {
+    problems.push_back("replay " + job_id + " " + what + " (log: " + log_path + ")");
+  };
+  if (summary.in != records) {
+    problem("read " + std::to_string(summary.in) + " records, the topic holds " + std::to_string(records));
+  }
+  if (summary.skipped != 0 || summary.dead_lettered != 0 || summary.late != 0) {
+    problem("skipped " + std::to_string(summary.skipped) + ", dead-lettered " + std::to_string(summary.dead_lettered) +
+            " and found " + std::to_string(summary.late) + " late of events that are all valid and in time");
+  }
+  KAPPA_ASSIGN_OR_RETURN(int64_t written,
+                         testing::sum_end_offsets(watcher.get(), output, context.partitions, kRequestTimeout));
+  if (summary.out <= 0 || written != summary.out) {
+    problem("says it wrote " + std::to_string(summary.out) + " results; its output topic holds " +
+            std::to_string(written));
   }
   return run;
 }

@@ -1,6 +1,8 @@
 // The measurements of bench/kafka_throughput, one function per kind of run.
 // Each reads the whole input topic once and returns its timings and the CPU
 // time it cost; none leaves a process or a consumer group member behind.
+// Blocks the calling thread, which must outlive the job it spawns (the main
+// thread: see tests/support/child_process.h).
 #pragma once
 
 #include <atomic>
@@ -22,7 +24,8 @@ struct RunContext {
   int partitions = 16;
   // librdkafka properties (-X) for the bare clients and the job.
   std::vector<std::string> properties;
-  std::string passthrough;  // the job executable
+  std::string passthrough;  // the passthrough job executable
+  std::string window_agg;   // the window_agg job executable
   int job_threads = 2;
   // Bare consumer: take messages in batches of up to 1000 from the
   // consumer's queue (rd_kafka_consume_batch_queue, the fastest way, and the
@@ -35,7 +38,8 @@ struct RunContext {
 // One measured run: `records` read (or written) in `total_s` from the start
 // of the consumer or job, `steady_records` of them in `steady_s` after the
 // first one was seen, so the steady rate leaves out start-up and the
-// consumer-group join.
+// consumer-group join. A replay has no steady part: it is timed from the
+// start of its process to its exit.
 struct Run {
   int64_t records = 0;
   double total_s = 0;
@@ -49,6 +53,11 @@ struct Run {
   double broker_cpu_s = -1;
   // Peak resident memory of the job process (job runs only), or -1.
   double job_max_rss_mib = -1;
+  // Replays only: the results the job wrote ("M out" in its summary line)
+  // and the time its summary line gives (from after start-up to the end of
+  // the run, before the process exits); else -1.
+  int64_t records_out = -1;
+  double job_reported_s = -1;
 
   double total_rps() const { return records / total_s; }
   double steady_rps() const { return steady_s > 0 && steady_records > 0 ? steady_records / steady_s : total_rps(); }
@@ -68,5 +77,18 @@ Result<Run> run_bare_consumer(const RunContext& context, const std::string& topi
 Result<Run> run_job(const RunContext& context, const std::string& topic, const std::string& output,
                     const std::string& job_id, int64_t records, const std::string& log_path,
                     std::vector<std::string>& problems);
+
+// (c) window_agg's bounded replay of `topic` as a child process: JSON card
+// events (tests/support/card_events.h) in hopping 10s/5s windows per card,
+// count, sum, mean, min, max and distinct merchants, 5 s out-of-orderness;
+// `--from earliest --until latest`, job id `job_id`, state and checkpoints
+// in `state_dir`, results to `output` (empty at the start), no metrics
+// server. Timed from the spawn until the process exits by itself, which must
+// be with code 0. Its summary line must say it read `records` records and
+// wrote as many as `output` holds, none skipped, dead-lettered or late;
+// otherwise `problems` says so (the timing still counts).
+Result<Run> run_replay(const RunContext& context, const std::string& topic, const std::string& output,
+                       const std::string& job_id, const std::string& state_dir, int64_t records,
+                       const std::string& log_path, std::vector<std::string>& problems);
 
 }  // namespace kappa::bench
