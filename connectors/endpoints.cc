@@ -87,8 +87,15 @@ Result<Endpoints> open_endpoints(const JobOptions& options, Resume resume) {
     endpoints.source = std::make_unique<JsonLinesFileSource>(file_path(options.input), resume.offset);
   } else {
     if (input_topics.empty()) return Status::invalid_argument("--input names no topic");
-    auto source = std::make_unique<KafkaSource>(
-        KafkaSourceOptions{client, input_topics, options.job_id, options.from, resume.offset});
+    auto source = std::make_unique<KafkaSource>(KafkaSourceOptions{.client = client,
+                                                                   .topics = input_topics,
+                                                                   .group_id = options.job_id,
+                                                                   .from = options.from,
+                                                                   .from_time_ms = options.from_time_ms,
+                                                                   .from_offsets = options.from_offsets,
+                                                                   .until = options.until,
+                                                                   .until_time_ms = options.until_time_ms,
+                                                                   .resume_offset = resume.offset});
     if (producer) endpoints.transaction = std::make_unique<KafkaTransaction>(producer, *source);
     endpoints.source = std::move(source);
   }

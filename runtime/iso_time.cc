@@ -59,7 +59,8 @@ Result<int64_t> parse_iso_time(std::string_view text) {
     ++pos;
     int64_t scale = 100;
     const std::size_t first = pos;
-    for (; pos < text.size() && text[pos] >= '0' && text[pos] <= '9'; ++pos, scale /= 10) ms += (text[pos] - '0') * scale;
+    for (; pos < text.size() && text[pos] >= '0' && text[pos] <= '9'; ++pos, scale /= 10)
+      ms += (text[pos] - '0') * scale;
     if (pos == first) return bad("a fraction of a second needs digits");
   }
   if (pos == text.size()) return bad("it has no time zone (add Z for UTC, or an offset such as +01:00)");

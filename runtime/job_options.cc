@@ -321,6 +321,11 @@ Status finish_job_options(JobOptions& options, const std::string& job_name) {
     return Status::invalid_argument(
         "--from and --until apply to topics; a file input is read from its start to its end");
   }
+  if (options.brokers == "embedded" && (options.from == StartPosition::kTime || options.until == EndPosition::kTime)) {
+    return Status::invalid_argument(
+        "--from and --until take a time only with a real Kafka broker: the embedded broker cannot look offsets up "
+        "by time; use earliest, latest or offsets:FILE");
+  }
   if (options.from == StartPosition::kOffsets) {
     KAPPA_ASSIGN_OR_RETURN(options.from_offsets, read_offsets_file(options.from_offsets_file));
   }

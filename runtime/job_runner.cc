@@ -70,6 +70,17 @@ JobTotals JobRunner::totals() const {
   return totals;
 }
 
+std::vector<TaskSnapshot> JobRunner::task_snapshots() const {
+  std::lock_guard lock(tasks_mu_);
+  std::vector<TaskSnapshot> snapshots;
+  snapshots.reserve(tasks_.size());
+  for (auto& [id, task] : tasks_) {
+    const Timestamp watermark = task->task().counters().watermark.load(std::memory_order_relaxed);
+    snapshots.push_back({id, task->next_offset().value_or(-1), watermark});
+  }
+  return snapshots;
+}
+
 Status JobRunner::checkpoint(const std::vector<TaskRunner*>& tasks, CommitWait wait) {
   // Before the barrier: the tasks keep running while a slow commit ends.
   KAPPA_RETURN_IF_ERROR(finish_commit());
@@ -106,6 +117,7 @@ Status JobRunner::checkpoint(const std::vector<TaskRunner*>& tasks, CommitWait w
     // checkpoint, a restart would not know where this state belongs.
     Result<CheckpointStats> stats = options_.state->checkpoint(positions);
     if (!stats.is_ok()) return Status::data_loss("checkpoint failed: " + stats.status().message());
+    if (options_.on_checkpoint) options_.on_checkpoint(*stats);
     KAPPA_RETURN_IF_ERROR(commit_transaction(positions, stats->id));
     for (const PartitionPosition& p : positions) committed_[p.partition] = p.next_offset;
     return Status::ok();
@@ -128,6 +140,7 @@ Status JobRunner::finish_commit() {
   if (!stats.is_ok()) return Status::data_loss("checkpoint failed: " + stats.status().message());
   spdlog::debug("checkpoint {}: {} bytes, committed in {} ms", stats->id, stats->size_bytes,
                 stats->duration.count() / 1000);
+  if (options_.on_checkpoint) options_.on_checkpoint(*stats);
   // The group's committed offsets follow the checkpoint, for lag monitoring
   // (with a state backend the checkpoint, not the group, says where to resume).
   KAPPA_RETURN_IF_ERROR(source_.commit(commit.positions));
@@ -282,6 +295,7 @@ Status JobRunner::run() {
         background_commit_->stats.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
       handle_checkpoint(finish_commit(), "the periodic commit");
     }
+    if (options_.on_tick) options_.on_tick();
     if (std::chrono::steady_clock::now() >= next_commit) {
       std::vector<TaskRunner*> tasks = all_tasks();
       handle_checkpoint(checkpoint(tasks, CommitWait::kBackground), "the periodic commit");
@@ -294,6 +308,7 @@ Status JobRunner::run() {
   Status result = Status::ok();
   Status final_checkpoint = checkpoint(all_tasks(), CommitWait::kDone);
   if (!final_checkpoint.is_ok() && !failed()) fail(final_checkpoint);
+  if (options_.on_tick) options_.on_tick();
   Status closed = source_.close();
   {
     std::lock_guard lock(failure_mu_);

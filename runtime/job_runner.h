@@ -59,6 +59,19 @@ struct JobRunnerOptions {
   // Optional; REQUIRES `state` when set, since after a crash the checkpoint
   // must resume exactly where the committed outputs end.
   OutputTransaction* transaction = nullptr;
+  // Called on the coordinator thread about every 100 ms while the job runs
+  // (to show progress, say), and once more when it has stopped. Optional.
+  std::function<void()> on_tick;
+  // Called on the coordinator thread after each checkpoint committed to the
+  // state backend. Optional.
+  std::function<void(const CheckpointStats&)> on_checkpoint;
+};
+
+// Where one task has got to; see JobRunner::task_snapshots().
+struct TaskSnapshot {
+  PartitionId partition;
+  int64_t next_offset = -1;  // after the last batch written; -1 before the first
+  Timestamp watermark = kMinTimestamp;
 };
 
 struct JobTotals {
@@ -82,6 +95,8 @@ class JobRunner final : private SourceListener {
 
   // Safe to call from any thread while run() is going on.
   JobTotals totals() const;
+  // One per running task, by partition. Safe to call from any thread.
+  std::vector<TaskSnapshot> task_snapshots() const;
 
  private:
   void on_assigned(const PartitionId& partition, std::unique_ptr<PartitionReader> reader) override;

@@ -231,7 +231,10 @@ class Pipeline {
 
   template <std::size_t I, class Sink>
   void watermark_from(Timestamp t, Sink& sink) {
-    if constexpr (I < sizeof...(Stages)) {
+    if constexpr (I == sizeof...(Stages)) {
+      // Past the last stage: a sink that keeps track of event time hears it.
+      if constexpr (requires { sink.watermark(t); }) sink.watermark(t);
+    } else {
       using Stage = std::tuple_element_t<I, std::tuple<Stages...>>;
       if constexpr (pipeline_detail::HasWatermarkHook<Stage>) {
         Downstream<I + 1, Sink> next{this, &sink};

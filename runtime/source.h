@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,6 +35,12 @@ struct PartitionPosition {
   int64_t next_offset = 0;
 };
 
+// The offsets a bounded replay reads of a partition: [start, end).
+struct OffsetRange {
+  int64_t start = 0;
+  int64_t end = 0;
+};
+
 // Where a job's checkpoint says to resume reading a partition, when it has a
 // checkpoint for it (StateBackend::resume_offset).
 using ResumeOffset = std::function<std::optional<int64_t>(const PartitionId&)>;
@@ -41,7 +48,11 @@ using ResumeOffset = std::function<std::optional<int64_t>(const PartitionId&)>;
 enum class ReadStatus {
   kRecords,  // the batch holds at least one record
   kEmpty,    // nothing now; the reader calls its wake-up function when records arrive
-  kEnd,      // a bounded input has no more records, ever
+  kEnd,      // a bounded input has no more records, ever: event time is over
+  // A bounded replay of a stream (--until) reached its pinned end. The stream
+  // goes on, so event time is not over: open windows stay open, in the
+  // final checkpoint, for a run that continues from there.
+  kEndOfRange,
 };
 
 class PartitionReader {
@@ -52,6 +63,10 @@ class PartitionReader {
   // the next call to read() or the reader's destruction. A failure is fatal
   // for the job (transient errors are retried inside the connector).
   virtual Result<ReadStatus> read(std::vector<Record>& batch, std::size_t max_records) = 0;
+
+  // After read() returned kEndOfRange: the offset a run continuing from here
+  // reads next (the pinned end, or the start where that was beyond it).
+  virtual int64_t end_of_range() const { return -1; }
 
   // Sets the function to call, from any thread, when records arrive after
   // read() returned kEmpty. Called once, before the first read().
@@ -84,6 +99,12 @@ class Source {
   // True for inputs that end (files, bounded replays): the job exits once
   // every assigned partition has reached its end.
   virtual bool bounded() const = 0;
+  // For a bounded replay of a stream (--until): the range of each assigned
+  // partition, to show progress. Empty for other sources.
+  virtual std::map<PartitionId, OffsetRange> ranges() const { return {}; }
+  // The last known end offset of each assigned partition, for consumer lag;
+  // no request to the broker. Empty for sources that do not know.
+  virtual std::map<PartitionId, int64_t> end_offsets() const { return {}; }
   // Stops fetching, revokes every partition through the listener and leaves
   // the group.
   virtual Status close() = 0;

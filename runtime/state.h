@@ -147,6 +147,7 @@ struct CheckpointStats {
   uint64_t id = 0;
   uint64_t size_bytes = 0;  // on disk
   std::chrono::microseconds duration{0};
+  uint64_t state_entries = 0;  // keyed state entries in the checkpoint (an estimate)
 };
 
 // What the job runner needs of a state backend (state/CheckpointStore):

@@ -60,6 +60,10 @@ struct TaskCounters {
   std::atomic<uint64_t> records_skipped{0};
   std::atomic<uint64_t> records_dead_lettered{0};
   std::atomic<uint64_t> records_late{0};
+  // The task's watermark: the event time its input has reached (epoch ms;
+  // kMinTimestamp before the first, kMaxTimestamp once a bounded input
+  // ended). Stays at kMinTimestamp for a pipeline without event time.
+  std::atomic<Timestamp> watermark{kMinTimestamp};
 };
 
 // What a task produces from a batch: results for the sink, the input
@@ -108,6 +112,7 @@ class Task {
   // OK (counted and logged) under kSkip, and under kDeadLetter OK with the
   // dead letter appended to `dead_letters`.
   Status on_bad_record(const Record& record, BadRecordKind kind, std::string_view detail, OutputBatch& dead_letters);
+  void publish_watermark(Timestamp t) { counters_.watermark.store(t, std::memory_order_relaxed); }
   void count_batch(uint64_t in, uint64_t out, uint64_t late) {
     counters_.records_in.fetch_add(in, std::memory_order_relaxed);
     counters_.records_out.fetch_add(out, std::memory_order_relaxed);
@@ -202,6 +207,7 @@ class PipelineTask final : public Task, private StageContext {
       results->add(result.meta.key, result.meta.timestamp,
                    [&](std::string& bytes) { task->out_codec_.encode(result.value, bytes); });
     }
+    void watermark(Timestamp t) const { task->publish_watermark(t); }
   };
 
   // Remembers the output's sizes before a record, so that a record that

@@ -1,5 +1,7 @@
 #include "runtime/task_runner.h"
 
+#include <chrono>
+
 namespace kappa {
 
 TaskRunner::TaskRunner(std::unique_ptr<Task> task, std::unique_ptr<PartitionReader> reader,
@@ -111,6 +113,12 @@ TaskRunner::Turn TaskRunner::process_batches() {
     Status status = read.status();
     if (read.is_ok() && *read == ReadStatus::kEmpty) return Turn::kDrained;
     output_.clear();
+    if (read.is_ok() && *read == ReadStatus::kEndOfRange) {
+      // Nothing fires: whoever continues the stream sees the rest of event
+      // time, from this position.
+      next_offset_.store(reader_->end_of_range(), std::memory_order_release);
+      return Turn::kEnd;
+    }
     if (read.is_ok() && *read == ReadStatus::kEnd) {
       // Event time is over for this input: open windows fire now.
       status = task_->finish(output_);
@@ -119,6 +127,11 @@ TaskRunner::Turn TaskRunner::process_batches() {
     } else if (read.is_ok()) {
       status = task_->process(batch_, output_);
       if (status.is_ok()) status = write_output();
+      if (status.is_ok() && options_.end_to_end_latency != nullptr && !output_.results.empty()) {
+        const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::system_clock::now().time_since_epoch());
+        options_.end_to_end_latency->observe(static_cast<double>(now.count() - batch_.back().timestamp) / 1000.0);
+      }
     }
     if (!status.is_ok()) {
       on_failure_(status);

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "runtime/executor.h"
+#include "runtime/metrics.h"
 #include "runtime/output_batch.h"
 #include "runtime/sink.h"
 #include "runtime/source.h"
@@ -30,6 +31,10 @@ struct TaskRunnerOptions {
   std::size_t batch_size = 1000;
   // Batches per turn on a thread before the runner yields to others. Default 8.
   int batches_per_turn = 8;
+  // Where to observe, for each batch that produced results, the age in
+  // seconds of its newest input record (by record timestamp) when the
+  // results went to the sink. Optional.
+  Histogram* end_to_end_latency = nullptr;
 };
 
 class TaskRunner {

@@ -184,6 +184,7 @@ Result<CheckpointInfo> CheckpointStore::commit(const std::vector<PartitionPositi
   offsets_ = std::move(new_offsets);
   watermarks_ = std::move(new_watermarks);
   info.write_batch = since(start);
+  info.state_entries = db_->estimate_entries();
   KAPPA_KILL_POINT("after_write_batch");
 
   // 2. The checkpoint's files.

@@ -98,6 +98,8 @@ struct CheckpointInfo {
   std::size_t files = 0;
   // State entries (puts and removes) the checkpoint's batch applied.
   std::size_t state_changes = 0;
+  // Keyed state entries in the checkpoint (WorkingDb::estimate_entries).
+  uint64_t state_entries = 0;
   // Time spent in each step, and in all of commit().
   std::chrono::microseconds write_batch{0};       // one atomic write, WAL synced
   std::chrono::microseconds checkpoint_files{0};  // RocksDB flush and hard links
@@ -175,7 +177,7 @@ class CheckpointStore final : public StateBackend {
   std::optional<int64_t> resume_offset(const PartitionId& partition) const override { return offset(partition); }
   Result<CheckpointStats> checkpoint(const std::vector<PartitionPosition>& positions) override {
     KAPPA_ASSIGN_OR_RETURN(CheckpointInfo info, commit(positions, {}));
-    return CheckpointStats{info.id, info.size_bytes, info.total};
+    return CheckpointStats{info.id, info.size_bytes, info.total, info.state_entries};
   }
 
   // The state directory, as an absolute path.

@@ -274,6 +274,16 @@ Result<StoredMeta> WorkingDb::read_meta() {
   return meta;
 }
 
+uint64_t WorkingDb::estimate_entries() {
+  std::lock_guard lock(mutex_);
+  uint64_t total = 0;
+  for (const auto& [stage, family] : stages_) {
+    uint64_t entries = 0;
+    if (db_->GetIntProperty(family, rocksdb::DB::Properties::kEstimateNumKeys, &entries)) total += entries;
+  }
+  return total;
+}
+
 Status WorkingDb::create_checkpoint(const std::string& dir) {
   rocksdb::Checkpoint* raw = nullptr;
   KAPPA_RETURN_IF_ERROR(from_rocksdb(rocksdb::Checkpoint::Create(db_.get(), &raw), "cannot start a checkpoint"));

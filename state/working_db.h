@@ -63,6 +63,10 @@ class WorkingDb {
   Status scan(rocksdb::ColumnFamilyHandle* family, std::string_view lower, std::string_view upper,
               const std::function<Status(std::string_view key, std::string_view value)>& f);
   Result<StoredMeta> read_meta();
+  // RocksDB's estimate of the keyed state entries, over every stage's column
+  // family (rocksdb.estimate-num-keys: cheap, and off by the entries that
+  // updates and deletions in unmerged files hide).
+  uint64_t estimate_entries();
   // A RocksDB checkpoint (flushed memtables, hard-linked SST files, copied
   // MANIFEST/OPTIONS/CURRENT) in `dir`, which must not exist. `dir` must be
   // absolute.

@@ -105,4 +105,17 @@ Result<std::map<std::string, int>> describe_topics(rd_kafka_t* rk, const std::ve
   return partitions;
 }
 
+Status list_offsets(rd_kafka_t* rk, rd_kafka_topic_partition_list_t* query, std::chrono::milliseconds timeout) {
+  const rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(rk, query, static_cast<int>(timeout.count()));
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return Status::unavailable("listing offsets failed: " + kafka_error_text(err));
+  for (int i = 0; i < query->cnt; ++i) {
+    const rd_kafka_topic_partition_t& tp = query->elems[i];
+    if (tp.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return Status::unavailable("listing the offsets of " + std::string(tp.topic) + "/" +
+                                 std::to_string(tp.partition) + " failed: " + kafka_error_text(tp.err));
+    }
+  }
+  return Status::ok();
+}
+
 }  // namespace kappa

@@ -55,6 +55,17 @@ Result<KafkaHandle> make_kafka_client(KafkaRole role, KafkaConf conf);
 Result<std::map<std::string, int>> describe_topics(rd_kafka_t* rk, const std::vector<std::string>& topics,
                                                    const std::string& brokers, std::chrono::milliseconds timeout);
 
+// Timestamps for list_offsets, as ListOffsets takes them.
+inline constexpr int64_t kListLatest = -1;    // the end offset (for read_committed: the last stable offset)
+inline constexpr int64_t kListEarliest = -2;  // the first offset still stored
+
+// ListOffsets: replaces the offset field of each element of `query`, which
+// holds a timestamp (epoch ms, kListLatest or kListEarliest), with the
+// first offset whose record is at or after it, or -1 where there is none.
+// One request per broker. A failure for any partition fails the call, with
+// the partition and the reason.
+Status list_offsets(rd_kafka_t* rk, rd_kafka_topic_partition_list_t* query, std::chrono::milliseconds timeout);
+
 // "Broker: Unknown topic or partition (UNKNOWN_TOPIC_OR_PART)".
 std::string kafka_error_text(rd_kafka_resp_err_t err);
 

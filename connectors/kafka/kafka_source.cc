@@ -2,7 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstring>
+
+#include "runtime/iso_time.h"
 
 namespace kappa {
 namespace {
@@ -20,10 +23,12 @@ bool header_at(const void* native, std::size_t index, Header& out) {
   return true;
 }
 
-// Reads one partition's queue for its task.
+// Reads one partition's queue for its task; for a bounded replay, only the
+// partition's range.
 class KafkaPartitionReader final : public PartitionReader {
  public:
-  explicit KafkaPartitionReader(rd_kafka_queue_t* queue) : queue_(queue) {}
+  KafkaPartitionReader(rd_kafka_queue_t* queue, std::optional<OffsetRange> range)
+      : queue_(queue), range_(range), ended_(range && range->start >= range->end) {}
 
   ~KafkaPartitionReader() override {
     // Disabling the event callback takes the queue's lock, so once it
@@ -42,20 +47,31 @@ class KafkaPartitionReader final : public PartitionReader {
   Result<ReadStatus> read(std::vector<Record>& batch, std::size_t max_records) override {
     release_messages();
     batch.clear();
+    if (ended_) return ReadStatus::kEndOfRange;
     messages_.resize(max_records);
     const ssize_t n = rd_kafka_consume_batch_queue(queue_.get(), 0, messages_.data(), max_records);
     if (n < 0) return Status::internal("reading a partition queue failed: " + kafka_error_text(rd_kafka_last_error()));
     held_ = static_cast<std::size_t>(n);
     for (std::size_t i = 0; i < held_; ++i) {
       rd_kafka_message_t* m = messages_[i];
-      if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        // Partition EOF and retriable fetch errors arrive in-band; librdkafka
-        // retries by itself, so they are worth a line, not a failure.
-        if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-          spdlog::warn("consumer: {}", rd_kafka_message_errstr(m));
-        }
+      if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        // m->offset is where the next record would be. It passes the end even
+        // when the last offsets of the range hold transaction markers, which
+        // no consumer receives.
+        if (range_ && m->offset >= range_->end) ended_ = true;
         continue;
       }
+      if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        // Retriable fetch errors arrive in-band; librdkafka retries by
+        // itself, so they are worth a line, not a failure.
+        spdlog::warn("consumer: {}", rd_kafka_message_errstr(m));
+        continue;
+      }
+      if (ended_ || (range_ && m->offset >= range_->end)) {
+        ended_ = true;  // beyond the pinned end: not part of this run
+        continue;
+      }
+      if (range_ && m->offset + 1 >= range_->end) ended_ = true;
       Record r;
       r.key = {static_cast<const char*>(m->key), m->key_len};
       r.value = {static_cast<const char*>(m->payload), m->len};
@@ -65,9 +81,12 @@ class KafkaPartitionReader final : public PartitionReader {
       r.headers = Headers(m, &header_at);
       batch.push_back(r);
     }
-    if (batch.empty()) return held_ == 0 ? ReadStatus::kEmpty : read(batch, max_records);
-    return ReadStatus::kRecords;
+    if (!batch.empty()) return ReadStatus::kRecords;
+    if (ended_) return ReadStatus::kEndOfRange;
+    return held_ == 0 ? ReadStatus::kEmpty : read(batch, max_records);
   }
+
+  int64_t end_of_range() const override { return range_ ? std::max(range_->start, range_->end) : -1; }
 
  private:
   void release_messages() {
@@ -76,12 +95,36 @@ class KafkaPartitionReader final : public PartitionReader {
   }
 
   KafkaQueue queue_;
+  const std::optional<OffsetRange> range_;
+  bool ended_;  // the range is read: no record from here on is returned
   std::function<void()> wakeup_;
   std::vector<rd_kafka_message_t*> messages_;
   std::size_t held_ = 0;
 };
 
 PartitionId id_of(const rd_kafka_topic_partition_t& tp) { return {tp.topic, tp.partition}; }
+
+// Replaces the timestamp in the offset field of each element of `query`
+// with the first offset at or after it; the end offset where no record is
+// that late.
+Status offsets_at(rd_kafka_t* consumer, rd_kafka_topic_partition_list_t* query, std::chrono::milliseconds timeout) {
+  if (query->cnt == 0) return Status::ok();
+  KAPPA_RETURN_IF_ERROR(list_offsets(consumer, query, timeout));
+  KafkaPartitionList latest(rd_kafka_topic_partition_list_new(query->cnt));
+  for (int i = 0; i < query->cnt; ++i) {
+    if (query->elems[i].offset < 0) {
+      rd_kafka_topic_partition_list_add(latest.get(), query->elems[i].topic, query->elems[i].partition)->offset =
+          kListLatest;
+    }
+  }
+  if (latest->cnt == 0) return Status::ok();
+  KAPPA_RETURN_IF_ERROR(list_offsets(consumer, latest.get(), timeout));
+  for (int i = 0; i < latest->cnt; ++i) {
+    const rd_kafka_topic_partition_t& end = latest->elems[i];
+    rd_kafka_topic_partition_list_find(query, end.topic, end.partition)->offset = end.offset;
+  }
+  return Status::ok();
+}
 
 }  // namespace
 
@@ -103,14 +146,18 @@ Status KafkaSource::start(SourceListener& listener) {
       // limit applies to each: 16 MiB a partition keeps a process with many
       // partitions within a few hundred MiB (the default, 64 MiB, does not).
       {"queued.max.messages.kbytes", "16384"},
+      // A bounded replay sees where each partition ends, even when its last
+      // offsets are transaction markers.
+      {"enable.partition.eof", bounded() ? "true" : "false"},
   };
   KAPPA_ASSIGN_OR_RETURN(KafkaConf conf, make_kafka_conf(KafkaRole::kConsumer, options_.client, defaults));
   rd_kafka_conf_set_opaque(conf.get(), this);
   rd_kafka_conf_set_rebalance_cb(conf.get(), &KafkaSource::rebalance_callback);
   KAPPA_ASSIGN_OR_RETURN(consumer_, make_kafka_client(KafkaRole::kConsumer, std::move(conf)));
-  KAPPA_RETURN_IF_ERROR(
-      describe_topics(consumer_.get(), options_.topics, options_.client.brokers, options_.client.connect_timeout)
-          .status());
+  KAPPA_ASSIGN_OR_RETURN(
+      auto partition_counts,
+      describe_topics(consumer_.get(), options_.topics, options_.client.brokers, options_.client.connect_timeout));
+  if (bounded()) KAPPA_RETURN_IF_ERROR(pin_ends(partition_counts));
   KafkaPartitionList subscription(rd_kafka_topic_partition_list_new(static_cast<int>(options_.topics.size())));
   for (const std::string& topic : options_.topics) {
     rd_kafka_topic_partition_list_add(subscription.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
@@ -138,24 +185,108 @@ void KafkaSource::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition
   }
 }
 
+Status KafkaSource::pin_ends(const std::map<std::string, int>& partition_counts) {
+  KafkaPartitionList query(rd_kafka_topic_partition_list_new(0));
+  for (const auto& [topic, count] : partition_counts) {
+    for (int32_t p = 0; p < count; ++p) {
+      rd_kafka_topic_partition_list_add(query.get(), topic.c_str(), p)->offset =
+          options_.until == EndPosition::kTime ? options_.until_time_ms : kListLatest;
+    }
+  }
+  Status pinned = offsets_at(consumer_.get(), query.get(), options_.client.connect_timeout);
+  if (!pinned.is_ok()) return Status::unavailable("cannot pin where the replay ends: " + pinned.message());
+  for (int i = 0; i < query->cnt; ++i) ends_[id_of(query->elems[i])] = query->elems[i].offset;
+  spdlog::info("bounded replay: reading {} partition(s) up to the offsets they had at {}", ends_.size(),
+               options_.until == EndPosition::kTime ? format_iso_time(options_.until_time_ms) : "the start");
+  return Status::ok();
+}
+
+Status KafkaSource::set_start_offsets(rd_kafka_topic_partition_list_t* partitions) {
+  const auto timeout = options_.client.connect_timeout;
+  // Partitions whose start is looked up by timestamp, and those whose start
+  // is the group's committed offset but must be known as a number.
+  KafkaPartitionList by_time(rd_kafka_topic_partition_list_new(partitions->cnt));
+  KafkaPartitionList by_group(rd_kafka_topic_partition_list_new(partitions->cnt));
+  for (int i = 0; i < partitions->cnt; ++i) {
+    rd_kafka_topic_partition_t& tp = partitions->elems[i];
+    const PartitionId id = id_of(tp);
+    const bool first_time = seen_.insert(id).second;
+    std::optional<int64_t> resume = options_.resume_offset ? options_.resume_offset(id) : std::nullopt;
+    int64_t lookup = RD_KAFKA_OFFSET_INVALID;  // a ListOffsets timestamp, when the start needs one
+    if (resume) {
+      tp.offset = *resume;
+    } else if (first_time && options_.from == StartPosition::kTime) {
+      lookup = options_.from_time_ms;
+    } else if (first_time && options_.from == StartPosition::kOffsets) {
+      auto listed = options_.from_offsets.find(id);
+      if (listed != options_.from_offsets.end()) {
+        tp.offset = listed->second;
+      } else {
+        spdlog::info("{} is not listed in the --from offsets file: reading it from its earliest offset",
+                     id.to_string());
+        tp.offset = RD_KAFKA_OFFSET_BEGINNING;
+      }
+    } else if (first_time && options_.from != StartPosition::kCommitted) {
+      tp.offset = options_.from == StartPosition::kEarliest ? RD_KAFKA_OFFSET_BEGINNING : RD_KAFKA_OFFSET_END;
+    } else {
+      tp.offset = RD_KAFKA_OFFSET_INVALID;  // the group's position
+    }
+    // A bounded replay counts its progress from the start, so every start
+    // becomes a number.
+    if (bounded() && tp.offset == RD_KAFKA_OFFSET_BEGINNING) lookup = kListEarliest;
+    if (bounded() && tp.offset == RD_KAFKA_OFFSET_END) lookup = kListLatest;
+    if (lookup != RD_KAFKA_OFFSET_INVALID) {
+      rd_kafka_topic_partition_list_add(by_time.get(), tp.topic, tp.partition)->offset = lookup;
+    } else if (bounded() && tp.offset == RD_KAFKA_OFFSET_INVALID) {
+      rd_kafka_topic_partition_list_add(by_group.get(), tp.topic, tp.partition);
+    }
+  }
+  if (by_group->cnt > 0) {
+    rd_kafka_resp_err_t err = rd_kafka_committed(consumer_.get(), by_group.get(), static_cast<int>(timeout.count()));
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return Status::unavailable("cannot read the group's committed offsets: " + kafka_error_text(err));
+    }
+    for (int i = 0; i < by_group->cnt; ++i) {
+      rd_kafka_topic_partition_t& committed = by_group->elems[i];
+      if (committed.offset >= 0) {
+        rd_kafka_topic_partition_list_find(partitions, committed.topic, committed.partition)->offset = committed.offset;
+      } else {  // no position yet: auto.offset.reset's choice
+        rd_kafka_topic_partition_list_add(by_time.get(), committed.topic, committed.partition)->offset =
+            options_.from == StartPosition::kLatest ? kListLatest : kListEarliest;
+      }
+    }
+  }
+  KAPPA_RETURN_IF_ERROR(offsets_at(consumer_.get(), by_time.get(), timeout));
+  for (int i = 0; i < by_time->cnt; ++i) {
+    const rd_kafka_topic_partition_t& found = by_time->elems[i];
+    rd_kafka_topic_partition_list_find(partitions, found.topic, found.partition)->offset = found.offset;
+  }
+  return Status::ok();
+}
+
 void KafkaSource::assign(rd_kafka_topic_partition_list_t* partitions) {
   const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(consumer_.get()), "COOPERATIVE") == 0;
+  Status started = set_start_offsets(partitions);
+  if (!started.is_ok()) {
+    rebalance_error_ = Status(started.code(), "cannot start reading the assigned partitions: " + started.message());
+    return;
+  }
   std::vector<std::pair<PartitionId, std::unique_ptr<PartitionReader>>> readers;
   for (int i = 0; i < partitions->cnt; ++i) {
     rd_kafka_topic_partition_t& tp = partitions->elems[i];
     PartitionId id = id_of(tp);
-    const bool first_time = seen_.insert(id).second;
-    std::optional<int64_t> resume = options_.resume_offset ? options_.resume_offset(id) : std::nullopt;
-    if (resume) {
-      tp.offset = *resume;
-    } else if (first_time && options_.from != StartPosition::kCommitted) {
-      tp.offset = options_.from == StartPosition::kEarliest ? RD_KAFKA_OFFSET_BEGINNING : RD_KAFKA_OFFSET_END;
+    std::optional<OffsetRange> range;
+    if (bounded()) {
+      // A partition created after the ends were pinned has nothing to replay.
+      auto end = ends_.find(id);
+      range = OffsetRange{tp.offset, end != ends_.end() ? end->second : 0};
+      ranges_[id] = *range;
     }
     // Detach the partition's queue from the main consumer queue before the
     // assignment starts fetching, so no message reaches the main queue.
     rd_kafka_queue_t* queue = rd_kafka_queue_get_partition(consumer_.get(), tp.topic, tp.partition);
     rd_kafka_queue_forward(queue, nullptr);
-    readers.emplace_back(std::move(id), std::make_unique<KafkaPartitionReader>(queue));
+    readers.emplace_back(std::move(id), std::make_unique<KafkaPartitionReader>(queue, range));
   }
   rd_kafka_error_t* error = nullptr;
   rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
@@ -181,6 +312,7 @@ void KafkaSource::revoke(rd_kafka_topic_partition_list_t* partitions) {
   std::vector<PartitionId> revoked;
   for (int i = 0; i < partitions->cnt; ++i) {
     PartitionId id = id_of(partitions->elems[i]);
+    ranges_.erase(id);
     if (assigned_.erase(id) > 0) revoked.push_back(std::move(id));
   }
   // The tasks finish their batch, their outputs are flushed and their
@@ -232,6 +364,19 @@ Status KafkaSource::commit(const std::vector<PartitionPosition>& positions) {
   rd_kafka_resp_err_t err = rd_kafka_commit(consumer_.get(), offsets.get(), /*async=*/0);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return Status::unavailable("offset commit failed: " + kafka_error_text(err));
   return Status::ok();
+}
+
+std::map<PartitionId, int64_t> KafkaSource::end_offsets() const {
+  std::map<PartitionId, int64_t> ends;
+  for (const PartitionId& id : assigned_) {
+    int64_t low = 0, high = 0;
+    if (rd_kafka_get_watermark_offsets(consumer_.get(), id.topic.c_str(), id.partition, &low, &high) ==
+            RD_KAFKA_RESP_ERR_NO_ERROR &&
+        high >= 0) {
+      ends[id] = high;
+    }
+  }
+  return ends;
 }
 
 KafkaGroupMetadata KafkaSource::group_metadata() const {

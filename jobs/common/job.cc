@@ -3,12 +3,20 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <functional>
+#include <map>
+#include <optional>
 
 #include "connectors/endpoints.h"
-#include "state/checkpoint_store.h"
+#include "jobs/common/job_metrics.h"
+#include "runtime/http_server.h"
+#include "runtime/metrics.h"
+#include "runtime/progress.h"
 #include "runtime/signals.h"
+#include "state/checkpoint_store.h"
 
 namespace kappa {
 namespace {
@@ -57,6 +65,49 @@ Result<Endpoints> open_state_and_endpoints(const JobOptions& options, std::uniqu
   return open_endpoints(options, resume);
 }
 
+// Serves /metrics, /healthz and /readyz on --metrics-addr; null for "off".
+// When the default address is taken (another job on this machine has it),
+// the job runs without them, with a warning; an address given must work.
+Result<std::unique_ptr<HttpServer>> serve_metrics(const JobOptions& options, MetricsRegistry& registry,
+                                                  std::function<std::string()> not_ready_reason) {
+  if (options.metrics_addr.empty()) return std::unique_ptr<HttpServer>();
+  Result<std::unique_ptr<HttpServer>> server =
+      HttpServer::start(options.metrics_addr, job_http_routes(registry, std::move(not_ready_reason)));
+  if (server.is_ok()) {
+    spdlog::info("metrics on http://{}/metrics, health on /healthz and /readyz", (*server)->address());
+    return server;
+  }
+  if (options.metrics_addr_given) {
+    return Status(server.status().code(), "--metrics-addr: " + server.status().message());
+  }
+  spdlog::warn("no metrics served: {}; choose another address with --metrics-addr, or 'off'",
+               server.status().message());
+  return std::unique_ptr<HttpServer>();
+}
+
+// How far a bounded replay has got: the records done of the assigned
+// partitions' ranges (counted in offsets), and the event time every task
+// with a watermark has reached.
+ReplayProgress replay_progress(const Source& source, const std::vector<TaskSnapshot>& tasks) {
+  std::map<PartitionId, int64_t> next_offsets;
+  ReplayProgress progress;
+  for (const TaskSnapshot& task : tasks) {
+    next_offsets[task.partition] = task.next_offset;
+    if (task.watermark != kMinTimestamp && task.watermark != kMaxTimestamp) {
+      progress.event_time_ms = std::min(progress.event_time_ms.value_or(kMaxTimestamp), task.watermark);
+    }
+  }
+  for (const auto& [partition, range] : source.ranges()) {
+    if (range.end <= range.start) continue;
+    progress.records_total += static_cast<uint64_t>(range.end - range.start);
+    auto next = next_offsets.find(partition);
+    if (next != next_offsets.end() && next->second > range.start) {
+      progress.records_done += static_cast<uint64_t>(std::min(next->second, range.end) - range.start);
+    }
+  }
+  return progress;
+}
+
 }  // namespace
 
 std::optional<int> Job::parse(int argc, char** argv) {
@@ -80,6 +131,21 @@ int Job::run_tasks(TaskFactory make_task) {
   set_up_logging(options_.job_id, options_.log_level);
   const std::atomic<bool>& stop_requested = install_stop_signal_handlers();
 
+  // Served from the start: /healthz answers while state is restored, and
+  // /readyz says what the job is waiting for.
+  MetricsRegistry registry;
+  JobMetrics metrics(registry);
+  std::atomic<JobRunner*> running{nullptr};
+  Result<std::unique_ptr<HttpServer>> server = serve_metrics(options_, registry, [&running]() -> std::string {
+    const JobRunner* runner = running.load();
+    if (runner == nullptr) return "restoring state and connecting";
+    return runner->task_snapshots().empty() ? "waiting for partitions" : "";
+  });
+  if (!server.is_ok()) {
+    spdlog::error("{}", server.status().message());
+    return 1;
+  }
+
   std::unique_ptr<CheckpointStore> state;
   Result<Endpoints> endpoints = open_state_and_endpoints(options_, state);
   if (!endpoints.is_ok()) {
@@ -92,10 +158,38 @@ int Job::run_tasks(TaskFactory make_task) {
   runner_options.threads = options_.threads;
   runner_options.commit_interval = options_.checkpoint_interval;
   runner_options.stop_requested = &stop_requested;
-  JobRunner runner(runner_options, *endpoints->source, job_sinks(*endpoints), std::move(make_task));
-
+  runner_options.task.end_to_end_latency = &metrics.end_to_end_latency();
+  runner_options.on_checkpoint = [&metrics](const CheckpointStats& stats) { metrics.on_checkpoint(stats); };
+  // A bounded replay of topics shows how far it has got (files are replayed
+  // too fast to need it).
+  const Source& source = *endpoints->source;
+  std::optional<ProgressReporter> progress;
+  ReplayProgress last_progress;  // the tasks are gone once run() returns
   const auto started = std::chrono::steady_clock::now();
+  if (source.bounded() && !options_.input_is_file()) progress.emplace(stderr, started);
+  auto next_metrics_update = started;
+  runner_options.on_tick = [&] {
+    const JobRunner& runner = *running.load();
+    const auto now = std::chrono::steady_clock::now();
+    if (progress) {
+      last_progress = replay_progress(source, runner.task_snapshots());
+      progress->update(last_progress, now);
+    }
+    if (now >= next_metrics_update) {
+      const auto wall = std::chrono::system_clock::now().time_since_epoch();
+      metrics.update(runner.totals(), runner.task_snapshots(), source.end_offsets(),
+                     std::chrono::duration_cast<std::chrono::milliseconds>(wall).count());
+      next_metrics_update = now + std::chrono::seconds(1);
+    }
+  };
+  JobRunner runner(runner_options, *endpoints->source, job_sinks(*endpoints), std::move(make_task));
+  running = &runner;
+
   Status status = runner.run();
+  // /readyz asks the runner: no more requests once it is going away.
+  if (*server) (*server)->stop();
+  running = nullptr;
+  if (progress) progress->finish(last_progress, std::chrono::steady_clock::now());
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   const JobTotals totals = runner.totals();
   spdlog::info("{}: {} records in, {} out, {} skipped, {} dead-lettered, {} late in {:.1f} s ({:.0f} records/s)",

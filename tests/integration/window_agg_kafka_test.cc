@@ -12,12 +12,9 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <random>
-#include <set>
 #include <thread>
 
-#include "tests/support/child_process.h"
-#include "tests/support/test_cluster.h"
+#include "tests/integration/window_agg_runs.h"
 
 namespace kappa::testing {
 namespace {
@@ -27,52 +24,10 @@ using namespace std::chrono_literals;
 constexpr int kEvents = 30'000;
 constexpr int kCards = 300;
 
-std::vector<std::pair<std::string, std::string>> make_events() {
-  std::mt19937_64 rng(7);
-  std::vector<std::pair<std::string, std::string>> events;
-  int64_t clock = 1'763'700'000'000;
-  for (int i = 0; i < kEvents; ++i) {
-    clock += static_cast<int64_t>(rng() % 20);
-    const int64_t ts = clock - static_cast<int64_t>(rng() % 2000);  // disorder < 2 s
-    const std::string card = "card-" + std::to_string(rng() % kCards);
-    events.emplace_back(card, "{\"card\":\"" + card + "\",\"ts\":" + std::to_string(ts) + ",\"amount\":" +
-                                  std::to_string(rng() % 500) + ",\"merchant\":\"m" + std::to_string(rng() % 40) +
-                                  "\"}");
-  }
-  return events;
-}
-
-std::unique_ptr<ChildProcess> spawn_window_agg(const std::vector<std::string>& args) {
-  std::vector<std::string> argv{KAPPA_WINDOW_AGG_PATH,
-                                "--key", "card", "--time", "ts", "--value", "amount",
-                                "--window", "hopping:10s/5s",
-                                "--agg", "count,sum,mean,min,max,distinct:merchant",
-                                "--out-of-orderness", "5s"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  Result<std::unique_ptr<ChildProcess>> job = ChildProcess::spawn(argv);
-  if (!job.is_ok()) throw std::runtime_error(job.status().to_string());
-  return std::move(job).value();
-}
-
-// window_agg's output lines by (card, window_start): its fields are written
-// in a fixed order, so equal results are equal lines.
-std::map<std::string, std::string> by_window(const std::vector<std::string>& lines) {
-  std::map<std::string, std::string> results;
-  for (const std::string& line : lines) {
-    const auto card_end = line.find("\",\"window_start\":");
-    const auto start_end = line.find(",\"window_end\"");
-    EXPECT_NE(card_end, std::string::npos) << line;
-    EXPECT_NE(start_end, std::string::npos) << line;
-    const std::string id = line.substr(0, start_end);  // {"card":"...","window_start":N
-    EXPECT_TRUE(results.emplace(id, line).second) << "window emitted twice: " << line;
-  }
-  return results;
-}
-
 class WindowAggKafkaTest : public ::testing::TestWithParam<ClusterKind> {};
 
 TEST_P(WindowAggKafkaTest, TopicRunGivesTheFileRunsWindows) {
-  const auto events = make_events();
+  const auto events = make_card_events(7, kEvents, kCards);
   char dir_template[] = "/tmp/window-agg-kafka-XXXXXX";
   ASSERT_NE(mkdtemp(dir_template), nullptr);
   const std::string dir = dir_template;
@@ -108,33 +63,11 @@ TEST_P(WindowAggKafkaTest, TopicRunGivesTheFileRunsWindows) {
     auto topic_run = spawn_window_agg({"--brokers", (*cluster)->bootstrap(), "--input", input, "--output", output,
                                        "--job-id", unique_topic("window-agg"), "--from", "earliest",
                                        "--checkpoint-interval", "1s", "--threads", std::to_string(threads)});
-    // The topic never ends, so the last windows of each partition stay open:
-    // wait until the output stops growing, then stop the job.
-    int64_t last_count = -1;
-    for (int stable = 0; stable < 3;) {
-      std::this_thread::sleep_for(1s);
-      Result<int64_t> count = (*cluster)->count(output);
-      ASSERT_TRUE(count.is_ok());
-      stable = (*count == last_count && *count > 0) ? stable + 1 : 0;
-      last_count = *count;
-      ASSERT_TRUE(topic_run->running()) << topic_run->output();
-    }
-    topic_run->signal(SIGTERM);
-    std::optional<int> topic_code = topic_run->wait(60s);
-    ASSERT_TRUE(topic_code.has_value());
-    EXPECT_EQ(*topic_code, 0) << topic_run->output();
+    // The topic never ends, so the last windows of each partition stay open.
+    stop_when_settled(**cluster, output, *topic_run);
+    if (HasFatalFailure()) return;
 
-    Result<int64_t> written = (*cluster)->count(output);
-    ASSERT_TRUE(written.is_ok()) << written.status().to_string();
-    auto records = (*cluster)->read_all(output);
-    ASSERT_TRUE(records.is_ok()) << records.status().to_string();
-    ASSERT_EQ(static_cast<int64_t>(records->size()), *written) << "every record written to " << output << " is read back";
-    std::vector<std::string> topic_lines;
-    for (const ConsumedRecord& r : *records) {
-      topic_lines.push_back(r.value);
-      EXPECT_EQ(r.value.find("{\"card\":\"" + r.key + "\""), 0u) << "the record key is the card: " << r.value;
-    }
-    const auto actual = by_window(topic_lines);
+    const auto actual = read_windows(**cluster, output);
     // Most windows fired; each one exactly as in the file run.
     EXPECT_GT(actual.size(), expected.size() * 9 / 10);
     for (const auto& [id, line] : actual) {

@@ -19,7 +19,7 @@ class LoggedState final : public MemoryTasksBackend {
   explicit LoggedState(EventLog& log) : log_(log) {}
   Result<CheckpointStats> checkpoint(const std::vector<PartitionPosition>& positions) override {
     log_.add("checkpoint " + std::to_string(++id_) + positions_text(positions));
-    return CheckpointStats{id_, 0, {}};
+    return CheckpointStats{id_, 0, {}, 0};
   }
   Status confirm(uint64_t id) override {
     log_.add("confirm " + std::to_string(id));

@@ -35,7 +35,7 @@ class GatedState final : public MemoryTasksBackend {
     }
     if (id == fail_) return Status::unavailable("the disk is full");
     log_.add("checkpoint-done " + std::to_string(id));
-    return CheckpointStats{id, 0, {}};
+    return CheckpointStats{id, 0, {}, 0};
   }
 
   void hold(uint64_t id) { hold_ = id; }

@@ -60,6 +60,11 @@ class FakeReader final : public PartitionReader {
       cv_.notify_all();
       return Status::unavailable("the broker went away");
     }
+    if (pending_.empty() && range_end_) {
+      ++ends_;
+      cv_.notify_all();
+      return ReadStatus::kEndOfRange;
+    }
     if (pending_.empty()) {
       ReadStatus result = end_ ? ReadStatus::kEnd : ReadStatus::kEmpty;
       if (result == ReadStatus::kEnd) {
@@ -102,6 +107,18 @@ class FakeReader final : public PartitionReader {
     std::lock_guard lock(mu_);
     for (int i = 0; i < n; ++i) pending_.push_back(std::to_string(next_to_append_++));
   }
+  // A bounded replay's end: no more records after the pending ones, and a
+  // continuing run would start at `next_offset`; wakes the task.
+  void end_range(int64_t next_offset) {
+    std::function<void()> wakeup;
+    {
+      std::lock_guard lock(mu_);
+      range_end_ = next_offset;
+      wakeup = wakeup_;
+    }
+    if (wakeup) wakeup();
+  }
+  int64_t end_of_range() const override { return range_end_.value_or(-1); }
   // No more records after the pending ones; wakes the task.
   void finish() {
     std::function<void()> wakeup;
@@ -155,6 +172,7 @@ class FakeReader final : public PartitionReader {
   int64_t next_offset_;
   int64_t next_to_append_;
   bool end_ = false;
+  std::optional<int64_t> range_end_;  // set by end_range()
   int reads_ = 0;
   int empties_ = 0;
   int ends_ = 0;
@@ -361,6 +379,24 @@ TEST(TaskRunnerTest, NothingHappensBeforeStart) {
   h.runner().pause();  // never started: returns at once
   h.runner().resume();
   EXPECT_EQ(h.reader().reads(), 0);
+}
+
+TEST(TaskRunnerTest, TheEndOfAReplayedRangeFiresNothingAndLeavesTheRangesEndAsPosition) {
+  Harness h({.batch_size = 10, .batches_per_turn = 2});
+  h.reader().preload(25);
+  h.runner().start();
+  ASSERT_TRUE(h.sink().wait_for_records(25));
+  // The range ends past the last record (transaction markers, say).
+  std::thread ender([&] { h.reader().end_range(27); });
+  ender.join();
+  ASSERT_TRUE(h.reader().wait_for_end());
+  h.runner().pause();
+
+  EXPECT_TRUE(h.runner().finished());
+  EXPECT_EQ(h.task().finished_calls(), 0) << "a replay's end is not the end of event time: nothing fires";
+  EXPECT_EQ(h.sink().values(), sequence(0, 25));
+  ASSERT_TRUE(h.runner().next_offset().has_value());
+  EXPECT_EQ(*h.runner().next_offset(), 27) << "a run continuing the stream starts at the range's end";
 }
 
 TEST(TaskRunnerTest, ProcessesEveryRecordInOrderExactlyOnce) {

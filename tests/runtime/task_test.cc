@@ -104,6 +104,28 @@ TEST(PipelineTaskTest, BytesCodecKeepsKeyAndTimestamp) {
   EXPECT_EQ(task.counters().records_skipped.load(), 0u);
 }
 
+TEST(PipelineTaskTest, TheWatermarkReachesTheCounters) {
+  using namespace std::chrono_literals;
+  auto task = make_task(ErrorPolicy::kFail, pipeline<int>().event_time(5ms), DecimalCodec{}, DecimalCodec{});
+  EXPECT_EQ(task.counters().watermark.load(), kMinTimestamp) << "no event time yet";
+  Records records;
+  records.add("a", "1", 100, 0).add("b", "2", 130, 1).add("c", "3", 120, 2);
+  TaskOutput out;
+  ASSERT_TRUE(task.process(records.build(), out).is_ok());
+  EXPECT_EQ(task.counters().watermark.load(), 125) << "the largest event time seen, less the out-of-orderness";
+  ASSERT_TRUE(task.finish(out).is_ok());
+  EXPECT_EQ(task.counters().watermark.load(), kMaxTimestamp) << "a bounded input ended: event time is over";
+}
+
+TEST(PipelineTaskTest, APipelineWithoutEventTimeHasNoWatermark) {
+  auto task = make_task(ErrorPolicy::kFail, pipeline<int>(), DecimalCodec{}, DecimalCodec{});
+  Records records;
+  records.add("a", "1", 100, 0);
+  TaskOutput out;
+  ASSERT_TRUE(task.process(records.build(), out).is_ok());
+  EXPECT_EQ(task.counters().watermark.load(), kMinTimestamp);
+}
+
 TEST(PipelineTaskTest, CustomCodecAndCountersAcrossBatches) {
   auto task =
       make_task(ErrorPolicy::kFail, pipeline<int>().filter([](const int& x) { return x >= 0; }).flat_map([](int x) {

@@ -118,22 +118,16 @@ Result<std::vector<PartitionOffsets>> query_watermarks(rd_kafka_t* rk, const std
 
 Result<std::vector<int64_t>> end_offsets(rd_kafka_t* rk, const std::string& topic, int partitions,
                                          std::chrono::milliseconds timeout) {
-  // offsets_for_times() with the "latest" timestamp (-1) is ListOffsets for
-  // the end offsets of all partitions in one request per leader.
   KafkaPartitionList list(rd_kafka_topic_partition_list_new(partitions));
   for (int p = 0; p < partitions; ++p) {
-    rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), p)->offset = RD_KAFKA_OFFSET_END;
+    rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), p)->offset = kListLatest;
   }
-  const rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(rk, list.get(), timeout_ms(timeout));
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return Status::unavailable("end offsets of " + topic + ": " + kafka_error_text(err));
-  }
+  KAPPA_RETURN_IF_ERROR(list_offsets(rk, list.get(), timeout));
   std::vector<int64_t> ends(partitions);
   for (int i = 0; i < list->cnt; ++i) {
     const rd_kafka_topic_partition_t& tp = list->elems[i];
-    if (tp.err != RD_KAFKA_RESP_ERR_NO_ERROR || tp.offset < 0 || tp.partition < 0 || tp.partition >= partitions) {
-      return Status::unavailable("end offset of " + topic + "/" + std::to_string(tp.partition) + ": " +
-                                 kafka_error_text(tp.err));
+    if (tp.offset < 0 || tp.partition < 0 || tp.partition >= partitions) {
+      return Status::unavailable("no end offset for " + topic + "/" + std::to_string(tp.partition));
     }
     ends[tp.partition] = tp.offset;
   }
