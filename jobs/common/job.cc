@@ -2,6 +2,7 @@
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -21,8 +22,32 @@
 namespace kappa {
 namespace {
 
-void set_up_logging(const std::string& job_id, const std::string& level) {
+// Logs through `inner`, each line first clearing the terminal line it
+// starts on: a replay's progress bar stays on its line without a newline, and
+// a log line would otherwise run on after it. The bar is drawn again below
+// at its next update.
+class ClearsTheBarFirst final : public spdlog::sinks::sink {
+ public:
+  explicit ClearsTheBarFirst(spdlog::sink_ptr inner) : inner_(std::move(inner)) {}
+  void log(const spdlog::details::log_msg& msg) override {
+    std::fputs("\r\x1b[K", stderr);
+    inner_->log(msg);
+  }
+  void flush() override { inner_->flush(); }
+  void set_pattern(const std::string& pattern) override { inner_->set_pattern(pattern); }
+  void set_formatter(std::unique_ptr<spdlog::formatter> formatter) override {
+    inner_->set_formatter(std::move(formatter));
+  }
+
+ private:
+  spdlog::sink_ptr inner_;
+};
+
+void set_up_logging(const std::string& job_id, const std::string& level, bool progress_bar) {
   auto logger = spdlog::stderr_color_mt(job_id);
+  if (progress_bar) {
+    for (spdlog::sink_ptr& sink : logger->sinks()) sink = std::make_shared<ClearsTheBarFirst>(sink);
+  }
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [" + job_id + "] %v");
   logger->set_level(spdlog::level::from_str(level));
   spdlog::set_default_logger(logger);
@@ -128,7 +153,11 @@ int Job::usage_error(const std::string& message) const {
 
 int Job::run_tasks(TaskFactory make_task) {
   KAPPA_CHECK(parsed_, "Job::run(pipeline) needs a successful Job::parse() first");
-  set_up_logging(options_.job_id, options_.log_level);
+  // A bounded replay of topics on a terminal draws a progress bar, which the
+  // log lines must not run into.
+  const bool progress_bar =
+      options_.until != EndPosition::kNever && !options_.input_is_file() && isatty(STDERR_FILENO) == 1;
+  set_up_logging(options_.job_id, options_.log_level, progress_bar);
   const std::atomic<bool>& stop_requested = install_stop_signal_handlers();
 
   // Served from the start: /healthz answers while state is restored, and
@@ -166,7 +195,11 @@ int Job::run_tasks(TaskFactory make_task) {
   std::optional<ProgressReporter> progress;
   ReplayProgress last_progress;  // the tasks are gone once run() returns
   const auto started = std::chrono::steady_clock::now();
-  if (source.bounded() && !options_.input_is_file()) progress.emplace(stderr, started);
+  if (source.bounded() && !options_.input_is_file()) {
+    ProgressOptions shown;
+    shown.mode = progress_bar ? ProgressOptions::Mode::kTerminal : ProgressOptions::Mode::kLines;
+    progress.emplace(stderr, started, shown);
+  }
   auto next_metrics_update = started;
   runner_options.on_tick = [&] {
     const JobRunner& runner = *running.load();
