@@ -6,15 +6,17 @@
 namespace kappa {
 namespace {
 
-// Reads exactly `digits` decimal digits at `pos`.
-bool read_number(std::string_view text, std::size_t& pos, int digits, int& value) {
-  if (pos + static_cast<std::size_t>(digits) > text.size()) return false;
-  value = 0;
+// Reads exactly `digits` decimal digits at `pos`, advancing it.
+bool read_digits(std::string_view text, std::size_t& pos, int digits, int& out) {
+  if (pos + digits > text.size()) return false;
+  int value = 0;
   for (int i = 0; i < digits; ++i) {
-    const char c = text[pos++];
+    const char c = text[pos + i];
     if (c < '0' || c > '9') return false;
     value = value * 10 + (c - '0');
   }
+  pos += digits;
+  out = value;
   return true;
 }
 
@@ -26,59 +28,71 @@ bool expect(std::string_view text, std::size_t& pos, char c) {
 
 }  // namespace
 
-Result<int64_t> parse_iso_time(std::string_view text) {
-  const auto bad = [&](const std::string& why) {
-    return Status::invalid_argument("'" + std::string(text) + "' is not a time: " + why +
-                                    "; write it as 2026-11-21T09:30:00Z (UTC), with an offset such as +01:00, "
-                                    "or as a date, 2026-11-21");
-  };
+std::optional<Timestamp> parse_iso8601(std::string_view text) {
   std::size_t pos = 0;
-  int year = 0, month = 0, day = 0;
-  if (!read_number(text, pos, 4, year) || !expect(text, pos, '-') || !read_number(text, pos, 2, month) ||
-      !expect(text, pos, '-') || !read_number(text, pos, 2, day)) {
-    return bad("it does not start with a date YYYY-MM-DD");
+  int year, month, day, hour, minute, second = 0;
+  if (!read_digits(text, pos, 4, year) || !expect(text, pos, '-') || !read_digits(text, pos, 2, month) ||
+      !expect(text, pos, '-') || !read_digits(text, pos, 2, day)) {
+    return std::nullopt;
   }
+  if (pos >= text.size() || (text[pos] != 'T' && text[pos] != 't' && text[pos] != ' ')) return std::nullopt;
+  ++pos;
+  if (!read_digits(text, pos, 2, hour) || !expect(text, pos, ':') || !read_digits(text, pos, 2, minute)) {
+    return std::nullopt;
+  }
+  int64_t millis = 0;
+  if (pos < text.size() && text[pos] == ':') {
+    ++pos;
+    if (!read_digits(text, pos, 2, second)) return std::nullopt;
+    if (pos < text.size() && text[pos] == '.') {
+      ++pos;
+      int digits = 0;
+      int64_t scale = 100;
+      for (; pos < text.size() && text[pos] >= '0' && text[pos] <= '9'; ++pos, ++digits) {
+        millis += (text[pos] - '0') * scale;
+        scale /= 10;
+      }
+      if (digits == 0 || digits > 9) return std::nullopt;
+    }
+  }
+  int64_t zone_minutes = 0;
+  if (pos < text.size()) {
+    const char z = text[pos++];
+    if (z == 'Z' || z == 'z') {
+      // UTC
+    } else if (z == '+' || z == '-') {
+      int zh, zm;
+      if (!read_digits(text, pos, 2, zh)) return std::nullopt;
+      if (pos < text.size() && text[pos] == ':') ++pos;
+      if (!read_digits(text, pos, 2, zm) || zh > 23 || zm > 59) return std::nullopt;
+      zone_minutes = (z == '+' ? 1 : -1) * (zh * 60 + zm);
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (pos != text.size() || hour > 23 || minute > 59 || second > 59) return std::nullopt;
+
   const std::chrono::year_month_day date{std::chrono::year(year), std::chrono::month(static_cast<unsigned>(month)),
                                          std::chrono::day(static_cast<unsigned>(day))};
-  if (!date.ok()) return bad("there is no such date");
-  int64_t ms = std::chrono::sys_days(date).time_since_epoch().count() * 86'400'000LL;
-  if (pos == text.size()) return ms;
+  if (!date.ok()) return std::nullopt;
+  const int64_t days = std::chrono::sys_days(date).time_since_epoch().count();
+  const int64_t seconds = days * 86'400 + hour * 3'600 + minute * 60 + second - zone_minutes * 60;
+  return seconds * 1000 + millis;
+}
 
-  if (text[pos] != 'T' && text[pos] != 't' && text[pos] != ' ') return bad("a 'T' must separate date and time");
-  ++pos;
-  int hour = 0, minute = 0, second = 0;
-  if (!read_number(text, pos, 2, hour) || !expect(text, pos, ':') || !read_number(text, pos, 2, minute)) {
-    return bad("the time of day is not HH:MM[:SS]");
+Result<int64_t> parse_iso_time(std::string_view text) {
+  constexpr const char* kHow =
+      "; write it as 2026-11-21T09:30:00Z (UTC), with an offset such as +01:00, or as a date, 2026-11-21";
+  const bool date_only = text.size() == std::string_view("2026-11-21").size();
+  const std::optional<Timestamp> time = parse_iso8601(date_only ? std::string(text) + "T00:00Z" : std::string(text));
+  if (!time) return Status::invalid_argument("'" + std::string(text) + "' is not a time" + kHow);
+  // Past the date (whose '-'s come first), a zone is a Z or a sign.
+  const bool has_zone = text.back() == 'Z' || text.back() == 'z' || text.find_first_of("+-", 10) != std::string::npos;
+  if (!date_only && !has_zone) {
+    return Status::invalid_argument("'" + std::string(text) +
+                                    "' has no time zone (add Z for UTC, or an offset such as +01:00)" + kHow);
   }
-  if (pos < text.size() && text[pos] == ':' && !(++pos, read_number(text, pos, 2, second))) {
-    return bad("the seconds are not two digits");
-  }
-  if (hour > 23 || minute > 59 || second > 59) return bad("the time of day is out of range");
-  ms += ((hour * 60LL + minute) * 60 + second) * 1000;
-  if (pos < text.size() && (text[pos] == '.' || text[pos] == ',')) {
-    ++pos;
-    int64_t scale = 100;
-    const std::size_t first = pos;
-    for (; pos < text.size() && text[pos] >= '0' && text[pos] <= '9'; ++pos, scale /= 10)
-      ms += (text[pos] - '0') * scale;
-    if (pos == first) return bad("a fraction of a second needs digits");
-  }
-  if (pos == text.size()) return bad("it has no time zone (add Z for UTC, or an offset such as +01:00)");
-  if (text[pos] == 'Z' || text[pos] == 'z') {
-    ++pos;
-  } else if (text[pos] == '+' || text[pos] == '-') {
-    const int sign = text[pos++] == '+' ? 1 : -1;
-    int offset_hours = 0, offset_minutes = 0;
-    if (!read_number(text, pos, 2, offset_hours)) return bad("the UTC offset is not +HH:MM");
-    if (pos < text.size() && text[pos] == ':') ++pos;
-    if (!read_number(text, pos, 2, offset_minutes)) return bad("the UTC offset is not +HH:MM");
-    if (offset_hours > 23 || offset_minutes > 59) return bad("the UTC offset is out of range");
-    ms -= sign * (offset_hours * 60LL + offset_minutes) * 60'000;
-  } else {
-    return bad("the time zone must be Z or an offset such as +01:00");
-  }
-  if (pos != text.size()) return bad("something follows the time zone");
-  return ms;
+  return *time;
 }
 
 std::string format_iso_time(int64_t epoch_ms) {

@@ -12,7 +12,7 @@
 #include "connectors/codec/message_codec.h"
 #include "connectors/file/jsonl_file_sink.h"
 #include "connectors/kafka/kafka_client.h"
-#include "jobs/window_agg/iso_time.h"
+#include "runtime/iso_time.h"
 #include "runtime/duration.h"
 #include "runtime/output_batch.h"
 #include "runtime/signals.h"
@@ -34,7 +34,7 @@ std::optional<Timestamp> parse_start(const std::string& text) {
   Timestamp ms = 0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), ms);
   if (error == std::errc() && end == text.data() + text.size()) return ms;
-  return window_agg::parse_iso8601(text);
+  return parse_iso8601(text);
 }
 
 Status check_file_target(const std::string& flag, const std::string& target) {

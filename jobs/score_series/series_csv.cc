@@ -3,7 +3,7 @@
 #include <charconv>
 #include <system_error>
 
-#include "jobs/window_agg/iso_time.h"
+#include "runtime/iso_time.h"
 
 namespace kappa::score_series {
 namespace {
@@ -28,7 +28,7 @@ std::optional<Timestamp> parse_timestamp(std::string_view text) {
   auto [stop, ec] = std::from_chars(text.data(), end, ms);
   if (ec == std::errc() && stop == end) return ms;
   if (ec == std::errc::result_out_of_range) return std::nullopt;
-  return window_agg::parse_iso8601(text);
+  return parse_iso8601(text);
 }
 
 std::optional<double> parse_value(std::string_view text) {

@@ -1,7 +1,7 @@
 // The CSV series score_series reads and writes (README.md in this folder).
 //
 // Input: one `timestamp,value` line per point. The timestamp is epoch
-// milliseconds or ISO-8601 (jobs/window_agg/iso_time.h); the value a decimal
+// milliseconds or ISO-8601 (runtime/iso_time.h); the value a decimal
 // number (nan and inf are read, and score 0 as missing values do). Spaces
 // around fields and a CR before the newline are ignored, blank lines are
 // skipped, and there is no quoting. The first line is a header, and skipped,

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "jobs/window_agg/iso_time.h"
+#include "runtime/iso_time.h"
 
 namespace kappa::window_agg {
 namespace {

@@ -39,7 +39,7 @@ class KeyOf {
 };
 
 // The event time: epoch milliseconds (a number; a fraction is rounded down) or
-// an ISO-8601 string (iso_time.h).
+// an ISO-8601 string (runtime/iso_time.h).
 struct EventTimeOf {
   std::string field;
   // Throws std::invalid_argument.
