@@ -24,8 +24,7 @@
 #include <random>
 #include <thread>
 
-#include "tests/support/child_process.h"
-#include "tests/support/test_cluster.h"
+#include "tests/integration/window_agg_runs.h"
 
 namespace kappa::testing {
 namespace {
@@ -68,28 +67,10 @@ Events make_events() {
   return events;
 }
 
-std::vector<std::string> window_agg_args() {
-  return {KAPPA_WINDOW_AGG_PATH,
-          "--key",
-          "card",
-          "--time",
-          "ts",
-          "--value",
-          "amount",
-          "--window",
-          "tumbling:5s",
-          "--agg",
-          "count,sum,max",
-          "--out-of-orderness",
-          "5s"};
-}
-
-std::unique_ptr<ChildProcess> spawn(std::vector<std::string> args) {
-  std::vector<std::string> argv = window_agg_args();
-  argv.insert(argv.end(), args.begin(), args.end());
-  Result<std::unique_ptr<ChildProcess>> job = ChildProcess::spawn(argv);
-  if (!job.is_ok()) throw std::runtime_error(job.status().to_string());
-  return std::move(job).value();
+std::unique_ptr<ChildProcess> spawn(const std::vector<std::string>& args) {
+  std::vector<std::string> more{"--out-of-orderness", "5s"};
+  more.insert(more.end(), args.begin(), args.end());
+  return spawn_job(window_agg_command("tumbling:5s", "count,sum,max", more));
 }
 
 // The window a result line is for: {"card":"...","window_start":N

@@ -37,9 +37,8 @@
 #include <vector>
 
 #include "jobs/proto/transaction.pb.h"
-#include "tests/support/child_process.h"
+#include "tests/integration/window_agg_runs.h"
 #include "tests/support/temp_dir.h"
-#include "tests/support/test_cluster.h"
 
 namespace kappa::testing {
 namespace {
@@ -413,19 +412,7 @@ int64_t count_bad(const std::vector<InputRecord>& input) {
 }
 
 // window_agg with a running count and sum per card: one result per good record.
-std::vector<std::string> window_agg_argv() {
-  return {KAPPA_WINDOW_AGG_PATH,
-          "--key",
-          "card",
-          "--time",
-          "ts",
-          "--value",
-          "amount",
-          "--window",
-          "none",
-          "--agg",
-          "count,sum"};
-}
+std::vector<std::string> window_agg_argv() { return window_agg_command("none", "count,sum"); }
 
 // Each card's results in `output`, in order, are its running count and sum
 // over its good records of `input`, in order: every good record was

@@ -24,26 +24,29 @@
 
 namespace kappa::testing {
 
-// window_agg with hopping 10s/5s windows over the events' amounts; the
-// out-of-orderness is larger than their disorder, so no event is late.
-inline std::unique_ptr<ChildProcess> spawn_window_agg(const std::vector<std::string>& args) {
-  std::vector<std::string> argv{KAPPA_WINDOW_AGG_PATH,
-                                "--key",
-                                "card",
-                                "--time",
-                                "ts",
-                                "--value",
-                                "amount",
-                                "--window",
-                                "hopping:10s/5s",
-                                "--agg",
-                                "count,sum,mean,min,max,distinct:merchant",
-                                "--out-of-orderness",
-                                "5s"};
-  argv.insert(argv.end(), args.begin(), args.end());
+// window_agg's command line over card events (key card, event time ts, value
+// amount) with `window` and `aggregates`, then `more`.
+inline std::vector<std::string> window_agg_command(const std::string& window, const std::string& aggregates,
+                                                   const std::vector<std::string>& more = {}) {
+  std::vector<std::string> argv{KAPPA_WINDOW_AGG_PATH, "--key", "card",   "--time", "ts",
+                                "--value",             "amount", "--window", window, "--agg", aggregates};
+  argv.insert(argv.end(), more.begin(), more.end());
+  return argv;
+}
+
+// Starts `argv` as a child process; a failure to start fails the test.
+inline std::unique_ptr<ChildProcess> spawn_job(const std::vector<std::string>& argv) {
   Result<std::unique_ptr<ChildProcess>> job = ChildProcess::spawn(argv);
   if (!job.is_ok()) throw std::runtime_error(job.status().to_string());
   return std::move(job).value();
+}
+
+// window_agg with hopping 10s/5s windows over the events' amounts; the
+// out-of-orderness is larger than their disorder, so no event is late.
+inline std::unique_ptr<ChildProcess> spawn_window_agg(const std::vector<std::string>& args) {
+  std::vector<std::string> more{"--out-of-orderness", "5s"};
+  more.insert(more.end(), args.begin(), args.end());
+  return spawn_job(window_agg_command("hopping:10s/5s", "count,sum,mean,min,max,distinct:merchant", more));
 }
 
 // window_agg's output lines by (card, window_start): its fields are written
