@@ -105,11 +105,10 @@ Result<KafkaHandle> make_helper_client(const std::string& bootstrap) {
   return make_kafka_client(KafkaRole::kProducer, std::move(conf));
 }
 
-std::string describe(const Run& run) {
-  char text[256];
-  std::snprintf(text, sizeof text, "%9.0f rps steady, %9.0f rps total (%.2f s, first record after %.2f s)",
-                run.steady_rps(), run.total_rps(), run.total_s, run.total_s - run.steady_s);
-  std::string out = text;
+// ", CPU 1.20 s client + 0.40 s broker, peak RSS 650 MiB", as far as measured.
+std::string describe_resources(const Run& run) {
+  char text[128];
+  std::string out;
   if (run.client_cpu_s >= 0) {
     std::snprintf(text, sizeof text, ", CPU %.2f s client + ", run.client_cpu_s);
     out += text;
@@ -127,6 +126,13 @@ std::string describe(const Run& run) {
   return out;
 }
 
+std::string describe(const Run& run) {
+  char text[256];
+  std::snprintf(text, sizeof text, "%9.0f rps steady, %9.0f rps total (%.2f s, first record after %.2f s)",
+                run.steady_rps(), run.total_rps(), run.total_s, run.total_s - run.steady_s);
+  return text + describe_resources(run);
+}
+
 double event_time_span_s(const BrokerReport& report) {
   return static_cast<double>(report.last_event_ms - report.first_event_ms) / 1000;
 }
@@ -141,17 +147,7 @@ std::string describe_replay(const Run& run, const BrokerReport& report) {
                 "%lld results",
                 run.total_rps(), run.total_s, run.job_reported_s, event_time_rate(run, report),
                 static_cast<long long>(run.records_out));
-  std::string out = text;
-  std::snprintf(text, sizeof text, ", CPU %.2f s client + ", run.client_cpu_s);
-  out += text;
-  if (run.broker_cpu_s >= 0) {
-    std::snprintf(text, sizeof text, "%.2f s broker", run.broker_cpu_s);
-    out += text;
-  } else {
-    out += "? broker";
-  }
-  std::snprintf(text, sizeof text, ", peak RSS %.0f MiB", run.job_max_rss_mib);
-  return out + text;
+  return text + describe_resources(run);
 }
 
 // Writes the topic's records: 100-byte ones for the passthrough job, card
