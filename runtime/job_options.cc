@@ -159,9 +159,31 @@ Result<std::map<PartitionId, int64_t>> read_offsets_file(const std::string& path
   return offsets;
 }
 
-}  // namespace
+// --from and --until together, with the input and the broker; reads the
+// --from offsets file.
+Status finish_read_range(JobOptions& options) {
+  if (options.input_is_file() && (options.from != StartPosition::kCommitted || options.until != EndPosition::kNever)) {
+    return Status::invalid_argument(
+        "--from and --until apply to topics; a file input is read from its start to its end");
+  }
+  if (options.brokers == "embedded" && (options.from == StartPosition::kTime || options.until == EndPosition::kTime)) {
+    return Status::invalid_argument(
+        "--from and --until take a time only with a real Kafka broker: the embedded broker cannot look offsets up "
+        "by time; use earliest, latest or offsets:FILE");
+  }
+  if (options.from == StartPosition::kOffsets) {
+    KAPPA_ASSIGN_OR_RETURN(options.from_offsets, read_offsets_file(options.from_offsets_file));
+  }
+  if (options.from == StartPosition::kTime && options.until == EndPosition::kTime &&
+      options.until_time_ms <= options.from_time_ms) {
+    return Status::invalid_argument("--until " + format_iso_time(options.until_time_ms) + " is not after --from " +
+                                    format_iso_time(options.from_time_ms) + ": the replay would read nothing");
+  }
+  return Status::ok();
+}
 
-void add_job_flags(CLI::App& app, JobOptions& options) {
+// Where the job reads and writes, and as whom.
+void add_endpoint_flags(CLI::App& app, JobOptions& options) {
   app.add_option("--brokers", options.brokers,
                  "Kafka bootstrap servers (host:port,...), or 'embedded' for an in-process test broker. "
                  "Needed when --input or an output (--output, --dlq-topic, ...) is a topic.")
@@ -180,6 +202,10 @@ void add_job_flags(CLI::App& app, JobOptions& options) {
                  "Where records too late for the job's windows go: a topic or file:PATH. Default: nowhere (they "
                  "are counted and logged).")
       ->envname("KAPPA_LATE_OUTPUT");
+}
+
+// Where reading starts and ends, how many threads read, and what happens to bad records.
+void add_reading_flags(CLI::App& app, JobOptions& options) {
   app.add_option_function<std::string>(
          "--from", [&options](const std::string& text) { parse_from(text, options); },
          "Where to start reading a partition the job has no checkpoint for: 'committed' (the group's position, "
@@ -215,6 +241,10 @@ void add_job_flags(CLI::App& app, JobOptions& options) {
                  "of about 1 MB or more needs -X producer.message.max.bytes=N (librdkafka's default is 1000000 "
                  "bytes, headers included) and a topic whose max.message.bytes takes it.")
       ->envname("KAPPA_DLQ_TOPIC");
+}
+
+// Metrics, logs and Kafka client properties.
+void add_operating_flags(CLI::App& app, JobOptions& options) {
   app.add_option_function<std::string>(
          "--metrics-addr",
          [&options](const std::string& text) {
@@ -233,6 +263,10 @@ void add_job_flags(CLI::App& app, JobOptions& options) {
       ->envname("KAPPA_X")
       ->delimiter(';')
       ->allow_extra_args(false);
+}
+
+// State, checkpoints and exactly-once output.
+void add_state_flags(CLI::App& app, JobOptions& options) {
   app.add_option_function<std::string>(
          "--checkpoint-interval",
          [&options](const std::string& text) {
@@ -270,6 +304,10 @@ void add_job_flags(CLI::App& app, JobOptions& options) {
                "matches). Needs --state-dir, topics as input and outputs, and a real broker (not 'embedded'); one "
                "process per --job-id. Default: off (at-least-once output).")
       ->envname("KAPPA_EXACTLY_ONCE");
+}
+
+// Side outputs the job registered, and the value encodings.
+void add_side_output_and_format_flags(CLI::App& app, JobOptions& options) {
   for (SideOutputOption& side : options.side_outputs) {
     std::string variable = "KAPPA_" + side.name + "_OUTPUT";
     std::transform(variable.begin(), variable.end(), variable.begin(),
@@ -287,6 +325,16 @@ void add_job_flags(CLI::App& app, JobOptions& options) {
                  "Encoding of output values: protobuf or json. Default: protobuf for topics, json for files.")
       ->envname("KAPPA_OUTPUT_FORMAT")
       ->transform(CLI::CheckedTransformer(formats, CLI::ignore_case));
+}
+
+}  // namespace
+
+void add_job_flags(CLI::App& app, JobOptions& options) {
+  add_endpoint_flags(app, options);
+  add_reading_flags(app, options);
+  add_operating_flags(app, options);
+  add_state_flags(app, options);
+  add_side_output_and_format_flags(app, options);
 }
 
 Status finish_job_options(JobOptions& options, const std::string& job_name) {
@@ -317,23 +365,7 @@ Status finish_job_options(JobOptions& options, const std::string& job_name) {
     }
   }
   if (options.exactly_once) KAPPA_RETURN_IF_ERROR(check_exactly_once(options, outputs));
-  if (options.input_is_file() && (options.from != StartPosition::kCommitted || options.until != EndPosition::kNever)) {
-    return Status::invalid_argument(
-        "--from and --until apply to topics; a file input is read from its start to its end");
-  }
-  if (options.brokers == "embedded" && (options.from == StartPosition::kTime || options.until == EndPosition::kTime)) {
-    return Status::invalid_argument(
-        "--from and --until take a time only with a real Kafka broker: the embedded broker cannot look offsets up "
-        "by time; use earliest, latest or offsets:FILE");
-  }
-  if (options.from == StartPosition::kOffsets) {
-    KAPPA_ASSIGN_OR_RETURN(options.from_offsets, read_offsets_file(options.from_offsets_file));
-  }
-  if (options.from == StartPosition::kTime && options.until == EndPosition::kTime &&
-      options.until_time_ms <= options.from_time_ms) {
-    return Status::invalid_argument("--until " + format_iso_time(options.until_time_ms) + " is not after --from " +
-                                    format_iso_time(options.from_time_ms) + ": the replay would read nothing");
-  }
+  KAPPA_RETURN_IF_ERROR(finish_read_range(options));
   if (!options.metrics_addr.empty()) KAPPA_RETURN_IF_ERROR(check_metrics_addr(options.metrics_addr));
   if (options.state_memory_bytes > 0 && options.state_dir.empty()) {
     return Status::invalid_argument(
