@@ -133,6 +133,52 @@ ReplayProgress replay_progress(const Source& source, const std::vector<TaskSnaps
   return progress;
 }
 
+// What a running job shows about itself, updated on the runner's ticks
+// (coordinator thread): its metrics, once a second, and for a bounded
+// replay its progress.
+class JobWatch {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  // `replay`: a bounded replay of topics (--until), whose progress is shown
+  // as a bar when `progress_bar`, else as lines.
+  JobWatch(JobMetrics& metrics, const Source& source, bool replay, bool progress_bar, Clock::time_point start)
+      : metrics_(metrics), source_(source), next_metrics_update_(start) {
+    if (replay) {
+      ProgressOptions shown;
+      shown.mode = progress_bar ? ProgressOptions::Mode::kTerminal : ProgressOptions::Mode::kLines;
+      progress_.emplace(stderr, start, shown);
+    }
+  }
+
+  void tick(const JobRunner& runner) {
+    const auto now = Clock::now();
+    if (progress_) {
+      // Kept: the tasks are gone once the runner has stopped.
+      last_progress_ = replay_progress(source_, runner.task_snapshots());
+      progress_->update(last_progress_, now);
+    }
+    if (now >= next_metrics_update_) {
+      const auto wall = std::chrono::system_clock::now().time_since_epoch();
+      metrics_.update(runner.totals(), runner.task_snapshots(), source_.end_offsets(),
+                      std::chrono::duration_cast<std::chrono::milliseconds>(wall).count());
+      next_metrics_update_ = now + std::chrono::seconds(1);
+    }
+  }
+
+  // The progress display's last line, once the runner has stopped.
+  void finish() {
+    if (progress_) progress_->finish(last_progress_, Clock::now());
+  }
+
+ private:
+  JobMetrics& metrics_;
+  const Source& source_;
+  std::optional<ProgressReporter> progress_;
+  ReplayProgress last_progress_;
+  Clock::time_point next_metrics_update_;
+};
+
 }  // namespace
 
 std::optional<int> Job::parse(int argc, char** argv) {
@@ -153,10 +199,11 @@ int Job::usage_error(const std::string& message) const {
 
 int Job::run_tasks(TaskFactory make_task) {
   KAPPA_CHECK(parsed_, "Job::run(pipeline) needs a successful Job::parse() first");
-  // A bounded replay of topics on a terminal draws a progress bar, which the
-  // log lines must not run into.
-  const bool progress_bar =
-      options_.until != EndPosition::kNever && !options_.input_is_file() && isatty(STDERR_FILENO) == 1;
+  // A bounded replay (of topics: finish_job_options refuses --until on a
+  // file) shows its progress; on a terminal as a bar, which the log lines
+  // must not run into.
+  const bool replay = options_.until != EndPosition::kNever;
+  const bool progress_bar = replay && isatty(STDERR_FILENO) == 1;
   set_up_logging(options_.job_id, options_.log_level, progress_bar);
   const std::atomic<bool>& stop_requested = install_stop_signal_handlers();
 
@@ -189,32 +236,9 @@ int Job::run_tasks(TaskFactory make_task) {
   runner_options.stop_requested = &stop_requested;
   runner_options.task.end_to_end_latency = &metrics.end_to_end_latency();
   runner_options.on_checkpoint = [&metrics](const CheckpointStats& stats) { metrics.on_checkpoint(stats); };
-  // A bounded replay of topics shows how far it has got (files are replayed
-  // too fast to need it).
-  const Source& source = *endpoints->source;
-  std::optional<ProgressReporter> progress;
-  ReplayProgress last_progress;  // the tasks are gone once run() returns
   const auto started = std::chrono::steady_clock::now();
-  if (source.bounded() && !options_.input_is_file()) {
-    ProgressOptions shown;
-    shown.mode = progress_bar ? ProgressOptions::Mode::kTerminal : ProgressOptions::Mode::kLines;
-    progress.emplace(stderr, started, shown);
-  }
-  auto next_metrics_update = started;
-  runner_options.on_tick = [&] {
-    const JobRunner& runner = *running.load();
-    const auto now = std::chrono::steady_clock::now();
-    if (progress) {
-      last_progress = replay_progress(source, runner.task_snapshots());
-      progress->update(last_progress, now);
-    }
-    if (now >= next_metrics_update) {
-      const auto wall = std::chrono::system_clock::now().time_since_epoch();
-      metrics.update(runner.totals(), runner.task_snapshots(), source.end_offsets(),
-                     std::chrono::duration_cast<std::chrono::milliseconds>(wall).count());
-      next_metrics_update = now + std::chrono::seconds(1);
-    }
-  };
+  JobWatch watch(metrics, *endpoints->source, replay, progress_bar, started);
+  runner_options.on_tick = [&] { watch.tick(*running.load()); };
   JobRunner runner(runner_options, *endpoints->source, job_sinks(*endpoints), std::move(make_task));
   running = &runner;
 
@@ -222,7 +246,7 @@ int Job::run_tasks(TaskFactory make_task) {
   // /readyz asks the runner: no more requests once it is going away.
   if (*server) (*server)->stop();
   running = nullptr;
-  if (progress) progress->finish(last_progress, std::chrono::steady_clock::now());
+  watch.finish();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   const JobTotals totals = runner.totals();
   spdlog::info("{}: {} records in, {} out, {} skipped, {} dead-lettered, {} late in {:.1f} s ({:.0f} records/s)",
