@@ -70,9 +70,16 @@ Status CheckpointStore::recover() {
   KAPPA_RETURN_IF_ERROR(si::check_identity(state_dir_, job_id_, kStateFormatVersion));
   KAPPA_RETURN_IF_ERROR(si::remove_leftovers(state_dir_));
 
-  digests_ = std::make_unique<si::FileDigestCache>();
+  // Recovery's digests stay out of the one commits use: the working
+  // database is restored from copies, so none of its files is one recovery
+  // read, and the checkpoints recovery discards are deleted at the first
+  // prune, handing their inodes to the files the replay writes next, at the
+  // same sizes (a shared cache once put a discarded file's checksum in the
+  // manifests of both kept checkpoints).
+  si::FileDigestCache recovery_digests;
   KAPPA_ASSIGN_OR_RETURN(si::RecoveryPlan plan,
-                         si::plan_recovery(state_dir_, job_id_, *digests_, options_.committed_offsets));
+                         si::plan_recovery(state_dir_, job_id_, recovery_digests, options_.committed_offsets));
+  digests_ = std::make_unique<si::FileDigestCache>();
   const si::Manifest* checkpoint = plan.checkpoint ? &*plan.checkpoint : nullptr;
   KAPPA_RETURN_IF_ERROR(si::restore_working_db(state_dir_, checkpoint));
   KAPPA_ASSIGN_OR_RETURN(db_, si::WorkingDb::open(join(state_dir_, si::kWorkDir)));

@@ -85,7 +85,8 @@ Result<FileDigest> FileDigestCache::digest(const std::string& path, bool immutab
   if (!immutable) return digest_file(path);
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) return read_error(path, errno);
-  const auto key = std::make_tuple(st.st_dev, st.st_ino, static_cast<uint64_t>(st.st_size));
+  const int64_t mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+  const auto key = std::make_tuple(st.st_dev, st.st_ino, static_cast<uint64_t>(st.st_size), mtime_ns);
   if (auto it = entries_.find(key); it != entries_.end()) {
     it->second.used = true;
     return it->second.digest;

@@ -28,9 +28,16 @@ Result<FileDigest> digest_file(const std::string& path);
 
 // Digests of the files of successive checkpoints. RocksDB never changes an
 // SST or blob file once written, and checkpoints hard-link them, so a file
-// whose inode and size are those of a file digested before is not read
-// again: a checkpoint costs reading what is new since the previous one.
-// Not thread-safe.
+// whose inode, size and modification time are those of a file digested
+// before is not read again: a checkpoint costs reading what is new since
+// the previous one.
+//
+// An inode is a name the filesystem hands out again once the file's last
+// link is gone, and a replay writes SST files of the sizes it wrote before:
+// an entry must not outlive its file. A cache that has digested files only
+// of successive checkpoints of one database meets that (drop_unused() after
+// each, older checkpoints deleted after it); the modification time guards
+// against the rest. Not thread-safe.
 class FileDigestCache {
  public:
   // The digest of `path`; read from the file unless `immutable` and cached.
@@ -43,8 +50,8 @@ class FileDigestCache {
     FileDigest digest;
     bool used = false;
   };
-  // (device, inode, size)
-  std::map<std::tuple<dev_t, ino_t, uint64_t>, Entry> entries_;
+  // (device, inode, size, modification time in ns)
+  std::map<std::tuple<dev_t, ino_t, uint64_t, int64_t>, Entry> entries_;
 };
 
 // "0a1b2c3d"

@@ -207,13 +207,11 @@ Status restore_working_db(const std::string& state_dir, const Manifest* checkpoi
     for (const ManifestFile& file : checkpoint->files) {
       const std::string from = join(source, file.name);
       const std::string to = join(staging, file.name);
-      // Copies, never links: the checkpoints already verified must share no
-      // file with a database RocksDB is about to open. At open RocksDB may
-      // create a file under a number a linked one has (opening it truncates
-      // the inode every checkpoint holding it shares), and exactly-once
-      // restarts once refused both kept checkpoints over an SST whose
-      // content no longer matched its manifest. Costs a copy of the state
-      // from the page cache (~50 ms for bench/checkpoint_bench's 36 MiB).
+      // Copies, never links: the checkpoints already verified share no
+      // inode with a database RocksDB is about to open and write, so
+      // nothing it does to its own files can reach them. Costs a copy of
+      // the state from the page cache (~50 ms for bench/checkpoint_bench's
+      // 36 MiB).
       KAPPA_RETURN_IF_ERROR(copy_file(from, to));
     }
   }

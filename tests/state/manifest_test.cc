@@ -3,7 +3,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #include "state/checksum.h"
+#include "tests/state/state_test_util.h"
 
 namespace kappa::state_internal {
 namespace {
@@ -111,6 +115,47 @@ TEST(Crc32cTest, IsTheStandardCastagnoliCrc) {
   ASSERT_TRUE(crc_from_hex(crc_to_hex(0x0a1b2c3d), crc));
   EXPECT_EQ(crc, 0x0a1b2c3du);
   EXPECT_FALSE(crc_from_hex("0a1b2c3", crc));
+}
+
+// Sets `path`'s modification time to `seconds` after the epoch, as a file
+// written at another moment would have.
+void set_mtime(const std::string& path, time_t seconds) {
+  const struct timespec times[2] = {{seconds, 0}, {seconds, 0}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, 0), 0) << path;
+}
+
+TEST(FileDigestCacheTest, AFileOfTheSameInodeAndSizeWrittenLaterIsReadAgain) {
+  state_test::TempDir dir;
+  const std::string path = dir / "000030.sst";
+  state_test::write_bytes(path, "first content");
+  set_mtime(path, 1'700'000'000);
+  FileDigestCache cache;
+  Result<FileDigest> first = cache.digest(path, /*immutable=*/true);
+  ASSERT_TRUE(first.is_ok()) << first.status().to_string();
+  EXPECT_EQ(first->crc32c, crc32c("first content"));
+
+  // Deleted and written anew at the same size: the filesystem may give the
+  // new file the old one's inode, and this rewrite in place always does.
+  state_test::write_bytes(path, "other content");
+  set_mtime(path, 1'700'000'001);
+  Result<FileDigest> second = cache.digest(path, /*immutable=*/true);
+  ASSERT_TRUE(second.is_ok()) << second.status().to_string();
+  EXPECT_EQ(second->size, 13u);
+  EXPECT_EQ(second->crc32c, crc32c("other content"));
+}
+
+TEST(FileDigestCacheTest, AMutableFileIsAlwaysReadAgain) {
+  state_test::TempDir dir;
+  const std::string path = dir / "CURRENT";
+  state_test::write_bytes(path, "MANIFEST-000005\n");
+  set_mtime(path, 1'700'000'000);
+  FileDigestCache cache;
+  ASSERT_TRUE(cache.digest(path, /*immutable=*/false).is_ok());
+  state_test::write_bytes(path, "MANIFEST-000009\n");
+  set_mtime(path, 1'700'000'000);
+  Result<FileDigest> again = cache.digest(path, /*immutable=*/false);
+  ASSERT_TRUE(again.is_ok()) << again.status().to_string();
+  EXPECT_EQ(again->crc32c, crc32c("MANIFEST-000009\n"));
 }
 
 }  // namespace

@@ -12,6 +12,8 @@
 #include <filesystem>
 
 #include "state/checkpoint_store.h"
+#include "state/checksum.h"
+#include "state/recovery.h"
 #include "tests/state/checkpoint_steps.h"
 #include "tests/state/state_test_util.h"
 
@@ -216,6 +218,37 @@ TEST_F(ExactlyOnceStoreTest, PruningKeepsTheNewestConfirmedCheckpoint) {
   Result<CheckpointInfo> info = commit_step(*store, 5);
   ASSERT_TRUE(info.is_ok()) << info.status().to_string();
   EXPECT_EQ(checkpoint_dirs(dir_.path()), (std::vector<std::string>{"chk-0000000005", "chk-0000000006"}));
+}
+
+// A restart that discards a checkpoint replays what it held: the next
+// checkpoints write SST files of the same sizes as the discarded one's, and
+// once the prune deleted those, the filesystem hands their inodes out again.
+// Every checkpoint written after that must still verify (a digest cached
+// by inode and size once put a discarded file's checksum in two manifests).
+TEST_F(ExactlyOnceStoreTest, CheckpointsWrittenAfterAReplayOfADiscardedOneVerify) {
+  {
+    std::unique_ptr<CheckpointStore> store = open_eo(expected_after(2).offsets);
+    ASSERT_NE(store, nullptr);
+    // No state changes: this checkpoint's prune deletes the discarded 3.
+    Result<CheckpointInfo> info = store->commit(step_offsets(2), step_watermarks(2));
+    ASSERT_TRUE(info.is_ok()) << info.status().to_string();
+    for (int step = 3; step <= 4; ++step) {
+      info = commit_step(*store, step);
+      ASSERT_TRUE(info.is_ok()) << info.status().to_string();
+    }
+  }
+  std::vector<std::string> on_disk = checkpoint_dirs(dir_.path());
+  ASSERT_FALSE(on_disk.empty());
+  for (const std::string& name : on_disk) {
+    state_internal::FileDigestCache fresh;
+    const uint64_t id = std::stoull(name.substr(name.find('-') + 1));
+    Result<state_internal::Manifest> verified = state_internal::verify_checkpoint(dir_.path(), id, "job", fresh);
+    EXPECT_TRUE(verified.is_ok()) << name << ": " << verified.status().to_string();
+  }
+  std::unique_ptr<CheckpointStore> store = open_ok(dir_.path());
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->checkpoint_id(), 6u);
+  expect_step(*store, 4);
 }
 
 TEST_F(ExactlyOnceStoreTest, ConfirmingAnUnknownCheckpointFails) {
