@@ -39,11 +39,13 @@ const std::string& KeyOf::operator()(const JsonRecord& record) const {
 
 Timestamp EventTimeOf::operator()(const JsonRecord& record) const {
   const JsonField f = require(record, field);
-  if (f.kind == JsonKind::kNumber) {
-    const std::string_view text = f.json;
-    int64_t millis = 0;
+  int64_t millis = 0;
+  auto whole_millis = [&millis](std::string_view text) {
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), millis);
-    if (ec == std::errc() && end == text.data() + text.size()) return checked(field, millis);
+    return ec == std::errc() && end == text.data() + text.size();
+  };
+  if (f.kind == JsonKind::kNumber) {
+    if (whole_millis(f.json)) return checked(field, millis);
     // 1.7e12 or 1700000000000.5: a whole number of milliseconds after truncation.
     const std::optional<double> x = f.number();
     if (!x || !std::isfinite(*x) || std::fabs(*x) > static_cast<double>(kMaxEventTimeMagnitude)) {
@@ -52,9 +54,15 @@ Timestamp EventTimeOf::operator()(const JsonRecord& record) const {
     return static_cast<Timestamp>(std::floor(*x));
   }
   if (f.kind == JsonKind::kString) {
+    // Protobuf's JSON mapping writes an int64 as a string of digits
+    // ("1767225600000"), as `kappa gen transactions --format json` does.
+    if (whole_millis(f.string)) return checked(field, millis);
     if (std::optional<Timestamp> t = parse_iso8601(f.string)) return checked(field, *t);
-    bad_field(field, "is not an ISO-8601 time: \"" + std::string(f.string.substr(0, 64)) +
-                         "\" (write 2026-11-21T10:15:00Z or 2026-11-21T10:15:00.123+01:00, or epoch milliseconds)");
+    bad_field(
+        field,
+        "is not an ISO-8601 time: \"" + std::string(f.string.substr(0, 64)) +
+            "\" (write 2026-11-21T10:15:00Z or 2026-11-21T10:15:00.123+01:00, or epoch milliseconds as a number or a "
+            "string of digits)");
   }
   bad_field(field, "must be epoch milliseconds (a number) or an ISO-8601 time (a string), not " +
                        std::string(json_kind_name(f.kind)));

@@ -212,8 +212,9 @@ void add_window_agg_flags(CLI::App& app, WindowAggFlags& flags) {
       ->envname("KAPPA_KEY")
       ->required();
   app.add_option("--time", flags.time,
-                 "Field holding the event time: epoch milliseconds (a number) or an ISO-8601 string "
-                 "(2026-11-21T10:15:00Z, 2026-11-21T10:15:00.123+01:00; no zone = UTC). Default: the record's "
+                 "Field holding the event time: epoch milliseconds (a number, or a string of digits as "
+                 "Protobuf's JSON writes an int64) or an ISO-8601 string (2026-11-21T10:15:00Z, "
+                 "2026-11-21T10:15:00.123+01:00; no zone = UTC). Default: the record's "
                  "timestamp (Kafka's; 0 for file lines).")
       ->envname("KAPPA_TIME");
   app.add_option("--value", flags.value,

@@ -56,6 +56,9 @@ TEST(EventTimeOf, EpochMillisecondsAndIsoStrings) {
   EXPECT_EQ(time(record(R"({"ts":1.7e12})")), 1'700'000'000'000);
   EXPECT_EQ(time(record(R"({"ts":"1970-01-01T00:00:01.5+00:00"})")), 1500);
   EXPECT_EQ(time(record(R"({"ts":"1970-01-01T01:00:00+01:00"})")), 0);
+  // Protobuf's JSON mapping of an int64, as kappa gen writes event_time.
+  EXPECT_EQ(time(record(R"({"ts":"1767225600000"})")), 1'767'225'600'000);
+  EXPECT_EQ(time(record(R"({"ts":"-5"})")), -5);
 }
 
 TEST(EventTimeOf, MissingOrBadTimeThrowsNamingTheField) {
@@ -67,6 +70,10 @@ TEST(EventTimeOf, MissingOrBadTimeThrowsNamingTheField) {
             "field 'ts' must be epoch milliseconds (a number) or an ISO-8601 time (a string), not an object");
   EXPECT_THAT(thrown([&] { time(record(R"({"ts":"yesterday"})")); }),
               ::testing::StartsWith("field 'ts' is not an ISO-8601 time: \"yesterday\" (write 2026-11-21T10:15:00Z"));
+  EXPECT_THAT(thrown([&] { time(record(R"({"ts":"17672256e5"})")); }),
+              ::testing::EndsWith("or epoch milliseconds as a number or a string of digits)"));
+  EXPECT_THAT(thrown([&] { time(record(R"({"ts":"9223372036854775807"})")); }),
+              ::testing::HasSubstr("field 'ts' is out of range"));
   EXPECT_THAT(thrown([&] { time(record(R"({"ts":1e300})")); }), ::testing::HasSubstr("field 'ts' is out of range"));
   EXPECT_THAT(thrown([&] { time(record(R"({"ts":9223372036854775807})")); }),
               ::testing::HasSubstr("field 'ts' is out of range"));
