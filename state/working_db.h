@@ -54,7 +54,8 @@ class WorkingDb {
   rocksdb::ColumnFamilyHandle* find_stage_family(std::size_t stage);
   rocksdb::ColumnFamilyHandle* meta_family() const { return meta_; }
 
-  // Applies `batch` atomically, with the write-ahead log synced.
+  // Applies `batch` atomically, without the write-ahead log: it is durable
+  // once create_checkpoint() flushed it.
   Status write(rocksdb::WriteBatch& batch);
   // The value of `key` in `family`; nothing when absent.
   Result<std::optional<std::string>> get(rocksdb::ColumnFamilyHandle* family, std::string_view key);

@@ -69,9 +69,25 @@ class CrashRecoveryTest : public ::testing::TestWithParam<CrashCase> {
   static std::string events() { return *dir_ + "/events.jsonl"; }
 
   std::vector<std::string> job_args(const std::string& output, const std::string& state_dir) const {
-    std::vector<std::string> args{KAPPA_WINDOW_AGG_PATH, "--input", "file:" + events(), "--output", "file:" + output,
-                                  "--key", "card", "--time", "ts", "--value", "amount", "--window", GetParam().window,
-                                  "--agg", "count,sum,max", "--out-of-orderness", "5s", "--job-id", "crash-test"};
+    std::vector<std::string> args{KAPPA_WINDOW_AGG_PATH,
+                                  "--input",
+                                  "file:" + events(),
+                                  "--output",
+                                  "file:" + output,
+                                  "--key",
+                                  "card",
+                                  "--time",
+                                  "ts",
+                                  "--value",
+                                  "amount",
+                                  "--window",
+                                  GetParam().window,
+                                  "--agg",
+                                  "count,sum,max",
+                                  "--out-of-orderness",
+                                  "5s",
+                                  "--job-id",
+                                  "crash-test"};
     if (!state_dir.empty()) {
       args.insert(args.end(), {"--state-dir", state_dir, "--checkpoint-interval", "100ms"});
       if (!GetParam().state_memory.empty()) args.insert(args.end(), {"--state-memory", GetParam().state_memory});
@@ -145,7 +161,7 @@ TEST_P(CrashRecoveryTest, KilledAndRestartedGivesTheUninterruptedWindows) {
   int killed = 0;
   for (int i = 0; i < kills; ++i) {
     auto job = spawn(job_args(output, state));
-    std::this_thread::sleep_for(std::chrono::milliseconds(50 + rng() % 300));
+    std::this_thread::sleep_for(std::chrono::milliseconds(30 + rng() % 200));
     job->signal(SIGKILL);
     code = job->wait(60s);
     ASSERT_TRUE(code.has_value());
@@ -186,7 +202,8 @@ TEST_P(CrashRecoveryTest, ADamagedNewestCheckpointFallsBackToThePreviousOne) {
   // id); not one the kill left half-made.
   auto checkpoints = [&] {
     std::vector<fs::path> dirs;
-    for (const auto& entry : fs::directory_iterator(state)) {
+    std::error_code no_dir_yet;  // before the first job created it
+    for (const auto& entry : fs::directory_iterator(state, no_dir_yet)) {
       const std::string name = entry.path().filename().string();
       if (name.rfind("chk-", 0) == 0 && name.find('.') == std::string::npos &&
           fs::exists(entry.path() / "MANIFEST.kappa")) {
@@ -206,13 +223,26 @@ TEST_P(CrashRecoveryTest, ADamagedNewestCheckpointFallsBackToThePreviousOne) {
     }
     return fs::path();
   };
+  // Kills `job` once it completed a checkpoint newer than `before` and has
+  // at least two: by its progress, not after a fixed time, so that the kill
+  // finds it in the middle of the input however fast it runs.
+  auto kill_after_a_new_checkpoint = [&](ChildProcess& job, const std::vector<fs::path>& before) {
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
+    for (;;) {
+      const std::vector<fs::path> now = checkpoints();
+      if (now.size() >= 2 && (before.empty() || now.back() > before.back())) break;
+      if (!job.running() || std::chrono::steady_clock::now() > deadline) break;
+      std::this_thread::sleep_for(5ms);
+    }
+    job.signal(SIGKILL);
+    return job.wait(60s);
+  };
   const std::vector<std::string> damages = {"garbled manifest", "truncated file", "missing file"};
   for (const std::string& damage : damages) {
     SCOPED_TRACE(damage);
+    const std::vector<fs::path> before = checkpoints();
     auto job = spawn(job_args(output, state));
-    std::this_thread::sleep_for(700ms);
-    job->signal(SIGKILL);
-    code = job->wait(60s);
+    code = kill_after_a_new_checkpoint(*job, before);
     ASSERT_TRUE(code.has_value());
     ASSERT_EQ(*code, -SIGKILL) << "the job ended before the kill: " << job->output_tail(20);
     const std::vector<fs::path> dirs = checkpoints();
@@ -231,10 +261,9 @@ TEST_P(CrashRecoveryTest, ADamagedNewestCheckpointFallsBackToThePreviousOne) {
       }
     }
     auto next = spawn(job_args(output, state));
-    std::this_thread::sleep_for(300ms);
-    next->signal(SIGKILL);
-    code = next->wait(60s);
+    code = kill_after_a_new_checkpoint(*next, checkpoints());
     ASSERT_TRUE(code.has_value());
+    ASSERT_EQ(*code, -SIGKILL) << "the job ended before the kill: " << next->output_tail(20);
     EXPECT_NE(next->output().find(dirs.back().filename().string()), std::string::npos)
         << "recovery names the damaged checkpoint: " << next->output_tail(20);
     EXPECT_NE(next->output().find("state restored from checkpoint"), std::string::npos) << next->output_tail(20);
