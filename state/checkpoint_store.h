@@ -105,6 +105,7 @@ struct CheckpointInfo {
   std::chrono::microseconds checkpoint_files{0};  // RocksDB flush and hard links
   std::chrono::microseconds manifest{0};          // checksums, temp file, fsync, rename
   std::chrono::microseconds prune{0};             // deleting older checkpoints
+  std::chrono::microseconds release_memory{0};    // with a memory budget: freed memory back to the system
   std::chrono::microseconds total{0};
 };
 

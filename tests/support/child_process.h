@@ -39,6 +39,8 @@ class ChildProcess {
 
   // Whether the child is still running; does not block.
   bool running();
+  // The child's process id (for /proc/<pid>/...; stale once it was reaped).
+  pid_t pid() const { return pid_; }
   // Sends `signo` to the child unless it has exited.
   void signal(int signo);
   // Waits up to `timeout` for the child to exit. Returns its exit code, or
