@@ -83,8 +83,9 @@ Status check_dead_letters(const JobOptions& options) {
 // --from: a keyword, offsets:FILE or a time. The file is read by
 // finish_job_options, once every flag is known.
 void parse_from(const std::string& text, JobOptions& options) {
-  static const std::map<std::string, StartPosition> keywords{
-      {"committed", StartPosition::kCommitted}, {"earliest", StartPosition::kEarliest}, {"latest", StartPosition::kLatest}};
+  static const std::map<std::string, StartPosition> keywords{{"committed", StartPosition::kCommitted},
+                                                             {"earliest", StartPosition::kEarliest},
+                                                             {"latest", StartPosition::kLatest}};
   if (auto it = keywords.find(lowercase(text)); it != keywords.end()) {
     options.from = it->second;
     return;
@@ -99,8 +100,8 @@ void parse_from(const std::string& text, JobOptions& options) {
   }
   Result<int64_t> time = parse_iso_time(text);
   if (!time.is_ok()) {
-    throw CLI::ValidationError("--from", "is committed, earliest, latest, offsets:FILE or a time, and " +
-                                             time.status().message());
+    throw CLI::ValidationError(
+        "--from", "is committed, earliest, latest, offsets:FILE or a time, and " + time.status().message());
   }
   options.from = StartPosition::kTime;
   options.from_time_ms = *time;
@@ -126,8 +127,7 @@ void parse_until(const std::string& text, JobOptions& options) {
 Result<std::map<PartitionId, int64_t>> read_offsets_file(const std::string& path) {
   std::ifstream in(path);
   if (!in) {
-    return Status::invalid_argument("--from offsets:" + path + ": cannot read the file (" +
-                                    std::strerror(errno) + ")");
+    return Status::invalid_argument("--from offsets:" + path + ": cannot read the file (" + std::strerror(errno) + ")");
   }
   std::map<PartitionId, int64_t> offsets;
   std::string line;
@@ -294,7 +294,8 @@ void add_state_flags(CLI::App& app, JobOptions& options) {
          },
          "How much keyed state to keep in memory (512MiB, 4GiB, ...; an estimate). Beyond it, each checkpoint "
          "moves the entries untouched for longest out of memory; they stay in RocksDB under --state-dir and are "
-         "read back when next needed. Keys, timers and entries touched since the last checkpoint stay in memory. "
+         "read back when next needed. State a quarter over it brings the next checkpoint forward (at most one a "
+         "second). Keys, timers and entries touched since the last checkpoint stay in memory. "
          "Needs --state-dir. Default: no budget, all state in memory.")
       ->envname("KAPPA_STATE_MEMORY");
   app.add_flag("--exactly-once", options.exactly_once,
@@ -344,7 +345,8 @@ Status finish_job_options(JobOptions& options, const std::string& job_name) {
   // Every output flag with its value; optional ones may be empty.
   std::vector<std::pair<std::string, const std::string*>> outputs{{"--output", &options.output},
                                                                   {"--late-output", &options.late_output}};
-  for (const SideOutputOption& side : options.side_outputs) outputs.emplace_back("--" + side.name + "-output", &side.endpoint);
+  for (const SideOutputOption& side : options.side_outputs)
+    outputs.emplace_back("--" + side.name + "-output", &side.endpoint);
   outputs.emplace_back("--dlq-topic", &options.dlq_topic);
   // The first flag that names a topic, if any does.
   std::string topic_flag = options.input_is_file() ? "" : "--input";
@@ -368,8 +370,7 @@ Status finish_job_options(JobOptions& options, const std::string& job_name) {
   KAPPA_RETURN_IF_ERROR(finish_read_range(options));
   if (!options.metrics_addr.empty()) KAPPA_RETURN_IF_ERROR(check_metrics_addr(options.metrics_addr));
   if (options.state_memory_bytes > 0 && options.state_dir.empty()) {
-    return Status::invalid_argument(
-        "--state-memory needs --state-dir: state beyond the budget lives in RocksDB there");
+    return Status::invalid_argument("--state-memory needs --state-dir: state beyond the budget lives in RocksDB there");
   }
   for (const std::string& property : options.kafka_properties) {
     if (property.find('=') == std::string::npos || property.front() == '=') {

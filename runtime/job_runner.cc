@@ -109,9 +109,9 @@ Status JobRunner::checkpoint(const std::vector<TaskRunner*>& tasks, CommitWait w
     return Status::ok();
   }
   serialize_states(tasks);
-  spdlog::debug("checkpoint barrier: state of {} task(s) serialized in {} ms", tasks.size(),
-                std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - barrier)
-                    .count());
+  spdlog::debug(
+      "checkpoint barrier: state of {} task(s) serialized in {} ms", tasks.size(),
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - barrier).count());
   if (options_.transaction != nullptr) {
     // The state and positions must be saved together: without the
     // checkpoint, a restart would not know where this state belongs.
@@ -158,8 +158,7 @@ void JobRunner::serialize_states(const std::vector<TaskRunner*>& tasks) {
     for (std::size_t i; (i = next.fetch_add(1)) < tasks.size();) tasks[i]->checkpoint_state(*states[i]);
   };
   // The paused tasks leave the job's worker threads idle: they help.
-  const std::size_t helpers =
-      std::min(static_cast<std::size_t>(std::max(executor_.threads(), 1)), tasks.size()) - 1;
+  const std::size_t helpers = std::min(static_cast<std::size_t>(std::max(executor_.threads(), 1)), tasks.size()) - 1;
   std::latch done(static_cast<std::ptrdiff_t>(helpers));
   for (std::size_t i = 0; i < helpers; ++i) {
     executor_.enqueue([&] {
@@ -227,8 +226,7 @@ void JobRunner::on_assigned(const PartitionId& partition, std::unique_ptr<Partit
       spdlog::info("task {} restored; resuming at offset {}", partition.to_string(), *offset);
     }
   }
-  auto runner = std::make_unique<TaskRunner>(std::move(task), std::move(reader), sinks_, executor_,
-                                             options_.task,
+  auto runner = std::make_unique<TaskRunner>(std::move(task), std::move(reader), sinks_, executor_, options_.task,
                                              [this](const Status& status) { fail(status); });
   TaskRunner* started = runner.get();
   {
@@ -279,7 +277,8 @@ Status JobRunner::run() {
               "exactly-once output needs a state backend (JobRunnerOptions::state)");
   if (options_.transaction != nullptr) KAPPA_RETURN_IF_ERROR(options_.transaction->begin());
   KAPPA_RETURN_IF_ERROR(source_.start(*this));
-  auto next_commit = std::chrono::steady_clock::now() + options_.commit_interval;
+  auto last_commit = std::chrono::steady_clock::now();
+  auto next_commit = last_commit + options_.commit_interval;
   while (!failed()) {
     if (options_.stop_requested != nullptr && options_.stop_requested->load(std::memory_order_relaxed)) {
       spdlog::info("stop requested: finishing in-flight batches");
@@ -296,11 +295,18 @@ Status JobRunner::run() {
       handle_checkpoint(finish_commit(), "the periodic commit");
     }
     if (options_.on_tick) options_.on_tick();
-    if (std::chrono::steady_clock::now() >= next_commit) {
+    const auto now = std::chrono::steady_clock::now();
+    const bool memory_due = options_.state != nullptr && now >= last_commit + options_.memory_checkpoint_gap &&
+                            options_.state->over_memory_budget();
+    if (now >= next_commit || memory_due) {
+      if (memory_due && now < next_commit) {
+        spdlog::debug("checkpoint brought forward: keyed state is over its memory budget (--state-memory)");
+      }
       std::vector<TaskRunner*> tasks = all_tasks();
       handle_checkpoint(checkpoint(tasks, CommitWait::kBackground), "the periodic commit");
       for (TaskRunner* task : tasks) task->resume();
-      next_commit = std::chrono::steady_clock::now() + options_.commit_interval;
+      last_commit = std::chrono::steady_clock::now();
+      next_commit = last_commit + options_.commit_interval;
     }
   }
 

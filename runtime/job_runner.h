@@ -45,6 +45,11 @@ struct JobRunnerOptions {
   int threads = 1;
   // How often output is flushed and positions are committed. Default 10 s.
   std::chrono::milliseconds commit_interval{10'000};
+  // Sooner when the state backend is over its memory budget
+  // (StateBackend::over_memory_budget), but at least this long after the
+  // previous one: a checkpoint evicts only what the interval before it left
+  // untouched. Default 1 s.
+  std::chrono::milliseconds memory_checkpoint_gap{1'000};
   // How long a flush may take before the job fails. Default 60 s.
   std::chrono::milliseconds flush_timeout{60'000};
   TaskRunnerOptions task;

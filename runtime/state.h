@@ -176,6 +176,12 @@ class StateBackend {
     (void)id;
     return Status::ok();
   }
+  // Whether the keyed state in memory has grown past its budget
+  // (--state-memory) by enough that the next checkpoint, at which tasks
+  // evict their coldest entries, should not wait for the interval. Cheap:
+  // the runner asks at every poll. Backends without a budget need not
+  // override it.
+  virtual bool over_memory_budget() const { return false; }
 };
 
 }  // namespace kappa

@@ -34,7 +34,10 @@
 // job runner finishes a checkpoint's commit before the next barrier), so a
 // read brings back exactly what was evicted. Keys, timers and the entries
 // touched within one checkpoint interval stay in memory, so the budget
-// bounds the cold part of the state, not all of it.
+// bounds the cold part of the state, not all of it. Between checkpoints the
+// estimate follows the entries coming into memory, so that a job whose
+// state outgrows the budget checkpoints (and evicts) early
+// (StateBackend::over_memory_budget).
 //
 // Namespace layout (one per operator and task; the keys sort as listed):
 //   kMetaKey  "\0"               -> the operator's own small state (meta)
@@ -116,14 +119,20 @@ class KeyTable {
   template <class KeyArg>
   Entry& find_or_add(const KeyArg& key) {
     auto it = find(key);
-    if (it == map_.end()) it = map_.try_emplace(K(key)).first;
+    if (it == map_.end()) {
+      it = map_.try_emplace(K(key)).first;
+      grew();
+    }
     touch(*it);
     return *it;
   }
   template <class KeyArg, class MakeState>
   Entry& find_or_add(const KeyArg& key, MakeState&& make_state) {
     auto it = find(key);
-    if (it == map_.end()) it = map_.try_emplace(K(key), Slot{make_state()}).first;
+    if (it == map_.end()) {
+      it = map_.try_emplace(K(key), Slot{make_state()}).first;
+      grew();
+    }
     touch(*it);
     return *it;
   }
@@ -339,7 +348,21 @@ class KeyTable {
     // vanished database loses it, and the state cannot go on without it.
     KAPPA_CHECK(slot.is_ok(), "keyed state: an entry evicted under --state-memory cannot be read back (" +
                                   slot.status().message() + "); restart the job to restore its last checkpoint");
-    return map_.try_emplace(std::move(owned), std::move(slot).value()).first;
+    auto read_back = map_.try_emplace(std::move(owned), std::move(slot).value()).first;
+    grew();
+    return read_back;
+  }
+
+  // An entry came into memory. With a budget, every kChargeEvery of them
+  // the estimate is brought up to date, so that the budget sees state grow
+  // between checkpoints (StateBackend::over_memory_budget) and not only at
+  // them; an atomic add, too costly for every record.
+  void grew() {
+    constexpr uint32_t kChargeEvery = 1024;
+    if (memory_ != nullptr && ++grown_since_charge_ == kChargeEvery) {
+      grown_since_charge_ = 0;
+      charge_.set(memory_, estimate());
+    }
   }
 
   // A key entry's value is its timer, the timer's sequence, then the
@@ -415,10 +438,11 @@ class KeyTable {
 
   // With a memory budget (restored from a reader that has one):
   StateMemory* memory_ = nullptr;
-  StateReader* cold_ = nullptr;                                       // where evicted entries are read back
+  StateReader* cold_ = nullptr;                                          // where evicted entries are read back
   std::function<Result<State>(const K&, std::string_view)> read_state_;  // restore()'s, kept for them
-  key_table_detail::Set<K> evicted_;                                  // keys whose entry is in cold_ only
-  StateMemoryCharge charge_;                                          // this table's part of memory_
+  key_table_detail::Set<K> evicted_;                                     // keys whose entry is in cold_ only
+  StateMemoryCharge charge_;                                             // this table's part of memory_
+  uint32_t grown_since_charge_ = 0;                                      // entries come into memory since charge_.set
 };
 
 }  // namespace kappa

@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <thread>
 
@@ -38,6 +39,13 @@ class GatedState final : public MemoryTasksBackend {
     return CheckpointStats{id, 0, {}, 0};
   }
 
+  bool over_memory_budget() const override { return over_budget_.load(); }
+
+  void set_over_budget(bool over) { over_budget_ = over; }
+  uint64_t started() {
+    std::lock_guard lock(mu_);
+    return started_;
+  }
   void hold(uint64_t id) { hold_ = id; }
   void fail(uint64_t id) { fail_ = id; }
   // Waits (up to 10 s) until the held commit has started.
@@ -60,6 +68,7 @@ class GatedState final : public MemoryTasksBackend {
   uint64_t fail_ = 0;
   bool held_ = false;
   bool released_ = false;
+  std::atomic<bool> over_budget_{false};
 };
 
 // The index of the first event equal to `event`, or events.size().
@@ -152,6 +161,41 @@ TEST(JobRunnerStateTest, AFailedBackgroundCommitStopsTheJobWithoutCommittingItsP
   ASSERT_EQ(source.commits_.size(), 1u) << join(events);  // checkpoint 1's only
   EXPECT_LT(index_of(events, "checkpoint-done 1"), events.size()) << join(events);
   EXPECT_EQ(index_of(events, "checkpoint 3"), events.size()) << "no checkpoint after the failure: " << join(events);
+}
+
+// Over its memory budget, the backend gets checkpoints (which evict) before
+// the interval is up, each at least memory_checkpoint_gap after the one
+// before; under it, only the interval's.
+TEST(JobRunnerStateTest, StateOverItsMemoryBudgetBringsCheckpointsForward) {
+  EventLog log;
+  JobSink sink(log);
+  std::atomic<bool> stop{false};
+  FakeSource source({.partitions = {0}, .records = 0, .strict = false}, sink, log);
+  GatedState state(log);
+  source.on_poll = [&](FakeSource& s) { s.append(0, 5); };
+  JobRunnerOptions options = runner_options(std::chrono::hours(1), &stop);
+  options.memory_checkpoint_gap = 50ms;
+  options.state = &state;
+  JobRunner runner(options, source, JobSinks(&sink), make_factory());
+  uint64_t under_budget = 0;
+  uint64_t over_budget = 0;
+  std::thread watcher([&] {
+    std::this_thread::sleep_for(300ms);
+    under_budget = state.started();
+    state.set_over_budget(true);
+    std::this_thread::sleep_for(500ms);
+    over_budget = state.started() - under_budget;
+    state.set_over_budget(false);
+    stop = true;
+  });
+  Status status = runner.run();
+  watcher.join();
+  ASSERT_TRUE(status.is_ok()) << status.to_string();
+  EXPECT_EQ(under_budget, 0u) << "a checkpoint before the hour's interval, under the budget: " << join(log.events());
+  // 500 ms at one checkpoint per 50 ms at most.
+  EXPECT_GE(over_budget, 2u) << join(log.events());
+  EXPECT_LE(over_budget, 11u) << join(log.events());
+  EXPECT_EQ(source.committed(0), sink.written_next(0));
 }
 
 }  // namespace

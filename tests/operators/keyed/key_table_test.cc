@@ -18,14 +18,13 @@ namespace kappa {
 namespace {
 
 using ::testing::ElementsAre;
-using ::testing::Pair;
 using testing::MemoryState;
+using ::testing::Pair;
 using Table = KeyTable<std::string, int>;
 
 void checkpoint(Table& table, MemoryState& state) {
-  table.checkpoint(state.writer(0), "meta", [](const std::string&, const int& value, std::string& out) {
-    encoding::put_i64(out, value);
-  });
+  table.checkpoint(state.writer(0), "meta",
+                   [](const std::string&, const int& value, std::string& out) { encoding::put_i64(out, value); });
 }
 
 Status restore(Table& table, MemoryState& state, std::string* meta = nullptr) {
@@ -94,7 +93,7 @@ TEST(KeyTableTest, FewAndManyChangesAreWrittenAlike) {
     table.forget("new");  // never there
     checkpoint(table, state);
     const testing::WriteCounts counts = state.stage(0).take_counts();
-    EXPECT_EQ(counts.removes, 1u);                                   // k3
+    EXPECT_EQ(counts.removes, 1u);                                      // k3
     EXPECT_EQ(counts.puts, static_cast<std::size_t>(changed) + 1 + 1);  // changed keys, k1 and the meta entry
     Table restored;
     ASSERT_TRUE(restore(restored, state).is_ok());
@@ -214,6 +213,18 @@ TEST(KeyTableTest, ARestoreUnderAMemoryBudgetLoadsOnlyWhatFits) {
   restored.run_timers(2000, [&](Table::Entry& e) { fired.push_back(e.second.state); });
   ASSERT_EQ(fired.size(), 1000u);
   for (int i = 0; i < 1000; ++i) EXPECT_EQ(fired[static_cast<std::size_t>(i)], i);
+}
+
+TEST(KeyTableTest, UnderABudgetTheEstimateFollowsNewKeysBetweenCheckpoints) {
+  MemoryState state;
+  StateMemory memory(1 << 20);
+  state.stage(0).set_memory(&memory);
+  Table table;
+  ASSERT_TRUE(restore(table, state).is_ok());
+  const int64_t empty = memory.used();
+  for (int i = 0; i < 10'000; ++i) table.find_or_add("k" + std::to_string(i)).second.state = i;
+  // No checkpoint yet: the estimate grew with the keys all the same.
+  EXPECT_GT(memory.used(), empty + 9'000 * static_cast<int64_t>(sizeof(Table::Entry)));
 }
 
 TEST(KeyTableTest, ARestoredTableFiresTimersInTheOrderTheyWereSet) {
