@@ -103,6 +103,7 @@ std::optional<int64_t> rss_bytes(pid_t pid) {
 
 Result<Run> run_window_agg(const Options& o, const fs::path& dir, const std::string& name, const std::string& budget) {
   const fs::path state = dir / ("state-" + name);
+  // clang-format off: a flag and its value to a line
   std::vector<std::string> argv = {KAPPA_WINDOW_AGG_PATH,
                                    "--input",
                                    "file:" + (dir / "events.jsonl").string(),
@@ -124,6 +125,7 @@ Result<Run> run_window_agg(const Options& o, const fs::path& dir, const std::str
                                    o.checkpoint_interval,
                                    "--metrics-addr",
                                    "off"};
+  // clang-format on
   if (!budget.empty()) {
     argv.push_back("--state-memory");
     argv.push_back(budget);

@@ -22,6 +22,7 @@
 #include <set>
 #include <thread>
 
+#include "tests/integration/window_agg_runs.h"
 #include "tests/support/child_process.h"
 
 namespace kappa::testing {
@@ -69,36 +70,14 @@ class CrashRecoveryTest : public ::testing::TestWithParam<CrashCase> {
   static std::string events() { return *dir_ + "/events.jsonl"; }
 
   std::vector<std::string> job_args(const std::string& output, const std::string& state_dir) const {
-    std::vector<std::string> args{KAPPA_WINDOW_AGG_PATH,
-                                  "--input",
-                                  "file:" + events(),
-                                  "--output",
-                                  "file:" + output,
-                                  "--key",
-                                  "card",
-                                  "--time",
-                                  "ts",
-                                  "--value",
-                                  "amount",
-                                  "--window",
-                                  GetParam().window,
-                                  "--agg",
-                                  "count,sum,max",
-                                  "--out-of-orderness",
-                                  "5s",
-                                  "--job-id",
-                                  "crash-test"};
+    std::vector<std::string> args = window_agg_command(GetParam().window, "count,sum,max",
+                                                       {"--input", "file:" + events(), "--output", "file:" + output,
+                                                        "--out-of-orderness", "5s", "--job-id", "crash-test"});
     if (!state_dir.empty()) {
       args.insert(args.end(), {"--state-dir", state_dir, "--checkpoint-interval", "100ms"});
       if (!GetParam().state_memory.empty()) args.insert(args.end(), {"--state-memory", GetParam().state_memory});
     }
     return args;
-  }
-
-  static std::unique_ptr<ChildProcess> spawn(const std::vector<std::string>& args) {
-    Result<std::unique_ptr<ChildProcess>> job = ChildProcess::spawn(args);
-    if (!job.is_ok()) throw std::runtime_error(job.status().to_string());
-    return std::move(job).value();
   }
 
   static std::vector<std::string> lines(const std::string& path) {
@@ -128,7 +107,7 @@ class CrashRecoveryTest : public ::testing::TestWithParam<CrashCase> {
 TEST_P(CrashRecoveryTest, KilledAndRestartedGivesTheUninterruptedWindows) {
   const std::string tag = GetParam().name;
   const std::string reference_path = *dir_ + "/reference-" + tag + ".jsonl";
-  auto reference = spawn(job_args(reference_path, ""));
+  auto reference = spawn_job(job_args(reference_path, ""));
   std::optional<int> code = reference->wait(300s);
   ASSERT_TRUE(code.has_value());
   ASSERT_EQ(*code, 0) << reference->output_tail(20);
@@ -146,7 +125,7 @@ TEST_P(CrashRecoveryTest, KilledAndRestartedGivesTheUninterruptedWindows) {
     const std::string spec = point + ":" + std::to_string(1 + rng() % 3);
     SCOPED_TRACE("KAPPA_KILL_POINT=" + spec);
     setenv("KAPPA_KILL_POINT", spec.c_str(), 1);
-    auto job = spawn(job_args(output, state));
+    auto job = spawn_job(job_args(output, state));
     unsetenv("KAPPA_KILL_POINT");
     code = job->wait(300s);
     ASSERT_TRUE(code.has_value());
@@ -160,7 +139,7 @@ TEST_P(CrashRecoveryTest, KilledAndRestartedGivesTheUninterruptedWindows) {
   const int kills = random_kills();
   int killed = 0;
   for (int i = 0; i < kills; ++i) {
-    auto job = spawn(job_args(output, state));
+    auto job = spawn_job(job_args(output, state));
     std::this_thread::sleep_for(std::chrono::milliseconds(30 + rng() % 200));
     job->signal(SIGKILL);
     code = job->wait(60s);
@@ -171,7 +150,7 @@ TEST_P(CrashRecoveryTest, KilledAndRestartedGivesTheUninterruptedWindows) {
     ++restarts;
   }
   EXPECT_EQ(killed, kills) << "the job finished before every kill: shorten the runs";
-  auto last = spawn(job_args(output, state));
+  auto last = spawn_job(job_args(output, state));
   code = last->wait(300s);
   ASSERT_TRUE(code.has_value());
   ASSERT_EQ(*code, 0) << last->output_tail(20);
@@ -190,7 +169,7 @@ TEST_P(CrashRecoveryTest, ADamagedNewestCheckpointFallsBackToThePreviousOne) {
   namespace fs = std::filesystem;
   const std::string tag = GetParam().name;
   const std::string reference_path = *dir_ + "/damage-reference-" + tag + ".jsonl";
-  auto reference = spawn(job_args(reference_path, ""));
+  auto reference = spawn_job(job_args(reference_path, ""));
   std::optional<int> code = reference->wait(300s);
   ASSERT_TRUE(code.has_value() && *code == 0) << reference->output_tail(20);
   const std::vector<std::string> expected_lines = lines(reference_path);
@@ -241,7 +220,7 @@ TEST_P(CrashRecoveryTest, ADamagedNewestCheckpointFallsBackToThePreviousOne) {
   for (const std::string& damage : damages) {
     SCOPED_TRACE(damage);
     const std::vector<fs::path> before = checkpoints();
-    auto job = spawn(job_args(output, state));
+    auto job = spawn_job(job_args(output, state));
     code = kill_after_a_new_checkpoint(*job, before);
     ASSERT_TRUE(code.has_value());
     ASSERT_EQ(*code, -SIGKILL) << "the job ended before the kill: " << job->output_tail(20);
@@ -260,7 +239,7 @@ TEST_P(CrashRecoveryTest, ADamagedNewestCheckpointFallsBackToThePreviousOne) {
         fs::remove(file);
       }
     }
-    auto next = spawn(job_args(output, state));
+    auto next = spawn_job(job_args(output, state));
     code = kill_after_a_new_checkpoint(*next, checkpoints());
     ASSERT_TRUE(code.has_value());
     ASSERT_EQ(*code, -SIGKILL) << "the job ended before the kill: " << next->output_tail(20);
@@ -268,7 +247,7 @@ TEST_P(CrashRecoveryTest, ADamagedNewestCheckpointFallsBackToThePreviousOne) {
         << "recovery names the damaged checkpoint: " << next->output_tail(20);
     EXPECT_NE(next->output().find("state restored from checkpoint"), std::string::npos) << next->output_tail(20);
   }
-  auto last = spawn(job_args(output, state));
+  auto last = spawn_job(job_args(output, state));
   code = last->wait(300s);
   ASSERT_TRUE(code.has_value());
   ASSERT_EQ(*code, 0) << last->output_tail(20);
