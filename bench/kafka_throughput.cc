@@ -504,12 +504,16 @@ void print_report(const Flags& flags, const BrokerReport& report) {
   std::fflush(stdout);
 }
 
-int run_main(int argc, char** argv) {
-  Flags flags;
-  CLI::App app(
-      "Kafka-to-Kafka throughput of the passthrough job (or, with --job replay, of window_agg's bounded "
-      "replay) next to a bare librdkafka consumer, on real Apache Kafka and on the embedded broker.",
-      "kafka_throughput");
+// The brokers --brokers names, in the order to measure them; none if it
+// names none.
+std::vector<std::string> brokers_to_run(const std::string& brokers) {
+  // Real first: kafka-local's broker must not inherit the embedded broker's sockets.
+  if (brokers == "both") return {"real", "embedded"};
+  if (brokers == "real" || brokers == "embedded" || brokers.find(':') != std::string::npos) return {brokers};
+  return {};
+}
+
+void add_flags(CLI::App& app, Flags& flags) {
   app.add_option("--brokers", flags.brokers,
                  "real (start Apache Kafka with scripts/kafka-local, stop it at the end), embedded, both, "
                  "or host:port of a running Kafka. Default: both.");
@@ -519,14 +523,14 @@ int run_main(int argc, char** argv) {
                  "earliest --until latest, of JSON card events in hopping windows, from its start to its exit 0). "
                  "Default: passthrough.")
       ->check(CLI::IsMember({"passthrough", "replay"}));
-  CLI::Option* records = app.add_option("--records", flags.records,
-                                        "Records in the topic. Default 2000000; on the embedded broker at most "
-                                        "40000 per partition (640000 with 16 partitions).")
-                             ->check(CLI::Range(int64_t{1}, int64_t{1'000'000'000}));
-  CLI::Option* repeat = app.add_option("--repeat", flags.repeat,
-                                       "Measurements of each kind, alternating bare / job; the medians are "
-                                       "reported. Default 3.")
-                            ->check(CLI::Range(1, 100));
+  app.add_option("--records", flags.records,
+                 "Records in the topic. Default 2000000; on the embedded broker at most "
+                 "40000 per partition (640000 with 16 partitions).")
+      ->check(CLI::Range(int64_t{1}, int64_t{1'000'000'000}));
+  app.add_option("--repeat", flags.repeat,
+                 "Measurements of each kind, alternating bare / job; the medians are "
+                 "reported. Default 3.")
+      ->check(CLI::Range(1, 100));
   app.add_option("--partitions", flags.partitions, "Partitions of the topic. Default 16.")->check(CLI::Range(1, 1000));
   app.add_option("--job-threads", flags.job_threads, "The job's --threads. Default 2.")->check(CLI::Range(1, 1024));
   app.add_option("--cards", flags.cards, "--job replay: the cards (keys) of the card events. Default 1000.")
@@ -546,18 +550,22 @@ int run_main(int argc, char** argv) {
                  "producer.key=value). Repeatable.")
       ->allow_extra_args(false);
   app.add_flag("--keep-logs", flags.keep_logs, "Keep the job logs (their directory is printed) even on success.");
+}
+
+int run_main(int argc, char** argv) {
+  Flags flags;
+  CLI::App app(
+      "Kafka-to-Kafka throughput of the passthrough job (or, with --job replay, of window_agg's bounded "
+      "replay) next to a bare librdkafka consumer, on real Apache Kafka and on the embedded broker.",
+      "kafka_throughput");
+  add_flags(app, flags);
   CLI11_PARSE(app, argc, argv);
   if (flags.quick) {
-    if (records->count() == 0) flags.records = 20'000;
-    if (repeat->count() == 0) flags.repeat = 1;
+    if (app.count("--records") == 0) flags.records = 20'000;
+    if (app.count("--repeat") == 0) flags.repeat = 1;
   }
-  std::vector<std::string> which;
-  if (flags.brokers == "both") {
-    // Real first: kafka-local's broker must not inherit the embedded broker's sockets.
-    which = {"real", "embedded"};
-  } else if (flags.brokers == "real" || flags.brokers == "embedded" || flags.brokers.find(':') != std::string::npos) {
-    which = {flags.brokers};
-  } else {
+  const std::vector<std::string> which = brokers_to_run(flags.brokers);
+  if (which.empty()) {
     std::fprintf(stderr, "kafka_throughput: --brokers must be real, embedded, both or host:port, not '%s'\n",
                  flags.brokers.c_str());
     return 2;
