@@ -41,6 +41,67 @@ int random_kills() {
   return text != nullptr ? std::max(1, std::atoi(text)) : 6;
 }
 
+namespace fs = std::filesystem;
+
+// The complete checkpoint directories of `state`, oldest first (their names
+// sort by id); not one a kill left half-made. None before a job created it.
+std::vector<fs::path> complete_checkpoints(const std::string& state) {
+  std::vector<fs::path> dirs;
+  std::error_code no_dir_yet;
+  for (const auto& entry : fs::directory_iterator(state, no_dir_yet)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("chk-", 0) == 0 && name.find('.') == std::string::npos &&
+        fs::exists(entry.path() / "MANIFEST.kappa")) {
+      dirs.push_back(entry.path());
+    }
+  }
+  std::sort(dirs.begin(), dirs.end());
+  return dirs;
+}
+
+// Kills `job` once `state` has at least two complete checkpoints and one
+// newer than those it had before the job started: by its progress, not after
+// a fixed time, so that the kill finds it in the middle of the input however
+// fast it runs. Returns how it ended.
+std::optional<int> kill_after_a_new_checkpoint(ChildProcess& job, const std::string& state,
+                                               const std::vector<fs::path>& before) {
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  for (;;) {
+    const std::vector<fs::path> now = complete_checkpoints(state);
+    if (now.size() >= 2 && (before.empty() || now.back() > before.back())) break;
+    if (!job.running() || std::chrono::steady_clock::now() > deadline) break;
+    std::this_thread::sleep_for(5ms);
+  }
+  job.signal(SIGKILL);
+  return job.wait(60s);
+}
+
+// Damages the newest of `dirs` (complete checkpoints, oldest first, at least
+// two) as `damage` says: "garbled manifest", or "truncated file" / "missing
+// file" for an SST file the one before does not share.
+void damage_newest(const std::vector<fs::path>& dirs, const std::string& damage) {
+  if (damage == "garbled manifest") {
+    std::fstream manifest(dirs.back() / "MANIFEST.kappa", std::ios::in | std::ios::out | std::ios::binary);
+    manifest.seekp(10);
+    manifest.write("#####", 5);
+    return;
+  }
+  fs::path own;
+  for (const auto& entry : fs::directory_iterator(dirs.back())) {
+    const std::string name = entry.path().filename().string();
+    if (name.ends_with(".sst") && !fs::exists(dirs[dirs.size() - 2] / name)) {
+      own = entry.path();
+      break;
+    }
+  }
+  ASSERT_FALSE(own.empty()) << "no file of its own in " << dirs.back();
+  if (damage == "truncated file") {
+    fs::resize_file(own, fs::file_size(own) / 2);
+  } else {
+    fs::remove(own);
+  }
+}
+
 struct CrashCase {
   std::string name;
   std::string window;        // window_agg's --window
@@ -80,6 +141,19 @@ class CrashRecoveryTest : public ::testing::TestWithParam<CrashCase> {
     return args;
   }
 
+  // Runs the job without a state dir or kills, writing to `path`, and
+  // returns its windows: each once.
+  std::set<std::string> reference_windows(const std::string& path) const {
+    auto reference = spawn_job(job_args(path, ""));
+    std::optional<int> code = reference->wait(300s);
+    EXPECT_EQ(code, std::optional<int>(0)) << reference->output_tail(20);
+    const std::vector<std::string> expected_lines = lines(path);
+    const std::set<std::string> expected(expected_lines.begin(), expected_lines.end());
+    EXPECT_EQ(expected.size(), expected_lines.size()) << "an uninterrupted run emits each window once";
+    EXPECT_GT(expected.size(), 100'000u);
+    return expected;
+  }
+
   static std::vector<std::string> lines(const std::string& path) {
     std::ifstream in(path);
     std::vector<std::string> out;
@@ -106,15 +180,9 @@ class CrashRecoveryTest : public ::testing::TestWithParam<CrashCase> {
 
 TEST_P(CrashRecoveryTest, KilledAndRestartedGivesTheUninterruptedWindows) {
   const std::string tag = GetParam().name;
-  const std::string reference_path = *dir_ + "/reference-" + tag + ".jsonl";
-  auto reference = spawn_job(job_args(reference_path, ""));
-  std::optional<int> code = reference->wait(300s);
-  ASSERT_TRUE(code.has_value());
-  ASSERT_EQ(*code, 0) << reference->output_tail(20);
-  const std::vector<std::string> expected_lines = lines(reference_path);
-  const std::set<std::string> expected(expected_lines.begin(), expected_lines.end());
-  ASSERT_EQ(expected.size(), expected_lines.size()) << "an uninterrupted run emits each window once";
-  ASSERT_GT(expected.size(), 100'000u);
+  const std::set<std::string> expected = reference_windows(*dir_ + "/reference-" + tag + ".jsonl");
+  ASSERT_FALSE(HasFailure());
+  std::optional<int> code;
 
   const std::string output = *dir_ + "/output-" + tag + ".jsonl";
   const std::string state = *dir_ + "/state-" + tag;
@@ -166,83 +234,25 @@ TEST_P(CrashRecoveryTest, KilledAndRestartedGivesTheUninterruptedWindows) {
 // so, and resumes from the one before; the output is still exactly the
 // uninterrupted run's windows.
 TEST_P(CrashRecoveryTest, ADamagedNewestCheckpointFallsBackToThePreviousOne) {
-  namespace fs = std::filesystem;
   const std::string tag = GetParam().name;
-  const std::string reference_path = *dir_ + "/damage-reference-" + tag + ".jsonl";
-  auto reference = spawn_job(job_args(reference_path, ""));
-  std::optional<int> code = reference->wait(300s);
-  ASSERT_TRUE(code.has_value() && *code == 0) << reference->output_tail(20);
-  const std::vector<std::string> expected_lines = lines(reference_path);
-  const std::set<std::string> expected(expected_lines.begin(), expected_lines.end());
-
+  const std::set<std::string> expected = reference_windows(*dir_ + "/damage-reference-" + tag + ".jsonl");
+  ASSERT_FALSE(HasFailure());
   const std::string output = *dir_ + "/damage-output-" + tag + ".jsonl";
   const std::string state = *dir_ + "/damage-state-" + tag;
-  // The complete checkpoint directories, oldest first (their names sort by
-  // id); not one the kill left half-made.
-  auto checkpoints = [&] {
-    std::vector<fs::path> dirs;
-    std::error_code no_dir_yet;  // before the first job created it
-    for (const auto& entry : fs::directory_iterator(state, no_dir_yet)) {
-      const std::string name = entry.path().filename().string();
-      if (name.rfind("chk-", 0) == 0 && name.find('.') == std::string::npos &&
-          fs::exists(entry.path() / "MANIFEST.kappa")) {
-        dirs.push_back(entry.path());
-      }
-    }
-    std::sort(dirs.begin(), dirs.end());
-    return dirs;
-  };
-  // A file of the newest checkpoint that the one before does not share.
-  auto own_file = [&](const std::vector<fs::path>& dirs) {
-    for (const auto& entry : fs::directory_iterator(dirs.back())) {
-      const std::string name = entry.path().filename().string();
-      if (name.size() > 4 && name.substr(name.size() - 4) == ".sst" && !fs::exists(dirs[dirs.size() - 2] / name)) {
-        return entry.path();
-      }
-    }
-    return fs::path();
-  };
-  // Kills `job` once it completed a checkpoint newer than `before` and has
-  // at least two: by its progress, not after a fixed time, so that the kill
-  // finds it in the middle of the input however fast it runs.
-  auto kill_after_a_new_checkpoint = [&](ChildProcess& job, const std::vector<fs::path>& before) {
-    const auto deadline = std::chrono::steady_clock::now() + 60s;
-    for (;;) {
-      const std::vector<fs::path> now = checkpoints();
-      if (now.size() >= 2 && (before.empty() || now.back() > before.back())) break;
-      if (!job.running() || std::chrono::steady_clock::now() > deadline) break;
-      std::this_thread::sleep_for(5ms);
-    }
-    job.signal(SIGKILL);
-    return job.wait(60s);
-  };
-  const std::vector<std::string> damages = {"garbled manifest", "truncated file", "missing file"};
-  for (const std::string& damage : damages) {
+  std::optional<int> code;
+  for (const std::string damage : {"garbled manifest", "truncated file", "missing file"}) {
     SCOPED_TRACE(damage);
-    const std::vector<fs::path> before = checkpoints();
     auto job = spawn_job(job_args(output, state));
-    code = kill_after_a_new_checkpoint(*job, before);
-    ASSERT_TRUE(code.has_value());
-    ASSERT_EQ(*code, -SIGKILL) << "the job ended before the kill: " << job->output_tail(20);
-    const std::vector<fs::path> dirs = checkpoints();
+    code = kill_after_a_new_checkpoint(*job, state, complete_checkpoints(state));
+    ASSERT_EQ(code, std::optional<int>(-SIGKILL)) << "the job ended before the kill: " << job->output_tail(20);
+    const std::vector<fs::path> dirs = complete_checkpoints(state);
     ASSERT_GE(dirs.size(), 2u);
-    if (damage == "garbled manifest") {
-      std::fstream manifest(dirs.back() / "MANIFEST.kappa", std::ios::in | std::ios::out | std::ios::binary);
-      manifest.seekp(10);
-      manifest.write("#####", 5);
-    } else {
-      const fs::path file = own_file(dirs);
-      ASSERT_FALSE(file.empty()) << "no file of its own in " << dirs.back();
-      if (damage == "truncated file") {
-        fs::resize_file(file, fs::file_size(file) / 2);
-      } else {
-        fs::remove(file);
-      }
-    }
+    damage_newest(dirs, damage);
+    ASSERT_FALSE(HasFailure());
+
     auto next = spawn_job(job_args(output, state));
-    code = kill_after_a_new_checkpoint(*next, checkpoints());
-    ASSERT_TRUE(code.has_value());
-    ASSERT_EQ(*code, -SIGKILL) << "the job ended before the kill: " << next->output_tail(20);
+    code = kill_after_a_new_checkpoint(*next, state, complete_checkpoints(state));
+    ASSERT_EQ(code, std::optional<int>(-SIGKILL)) << "the job ended before the kill: " << next->output_tail(20);
     EXPECT_NE(next->output().find(dirs.back().filename().string()), std::string::npos)
         << "recovery names the damaged checkpoint: " << next->output_tail(20);
     EXPECT_NE(next->output().find("state restored from checkpoint"), std::string::npos) << next->output_tail(20);
