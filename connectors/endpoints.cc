@@ -12,7 +12,9 @@
 namespace kappa {
 namespace {
 
-std::string file_path(const std::string& endpoint) { return endpoint.substr(std::string(JobOptions::kFilePrefix).size()); }
+std::string file_path(const std::string& endpoint) {
+  return endpoint.substr(std::string(JobOptions::kFilePrefix).size());
+}
 
 // `producer`: the job's shared transactional producer, or null for a
 // producer per Kafka sink.
@@ -33,6 +35,38 @@ std::chrono::milliseconds transaction_timeout(std::chrono::milliseconds checkpoi
                                                std::chrono::minutes(15));
 }
 
+// Every topic the job reads or writes, to create on the embedded broker.
+std::vector<std::string> job_topics(const JobOptions& options, const std::vector<std::string>& input_topics) {
+  std::vector<std::string> topics = options.input_is_file() ? std::vector<std::string>{} : input_topics;
+  if (!options.output_is_file()) topics.push_back(options.output);
+  if (!options.late_output.empty() && !options.late_output_is_file()) topics.push_back(options.late_output);
+  for (const SideOutputOption& side : options.side_outputs) {
+    if (!side.endpoint.empty() && !JobOptions::is_file(side.endpoint)) topics.push_back(side.endpoint);
+  }
+  if (!options.dlq_topic.empty()) topics.push_back(options.dlq_topic);
+  return topics;
+}
+
+// The results', late records', side outputs' and dead letters' sinks.
+Status open_sinks(const JobOptions& options, const KafkaClientOptions& client, bool append,
+                  const std::shared_ptr<KafkaProducer>& producer, Endpoints& endpoints) {
+  KAPPA_ASSIGN_OR_RETURN(endpoints.sink, open_sink(options.output, client, append, producer));
+  if (!options.late_output.empty()) {
+    KAPPA_ASSIGN_OR_RETURN(endpoints.late_sink, open_sink(options.late_output, client, append, producer));
+  }
+  for (const SideOutputOption& side : options.side_outputs) {
+    std::unique_ptr<Sink>& sink = endpoints.side_sinks.emplace_back();
+    if (!side.endpoint.empty()) {
+      KAPPA_ASSIGN_OR_RETURN(sink, open_sink(side.endpoint, client, append, producer));
+    }
+  }
+  if (!options.dlq_topic.empty()) {
+    // Always a topic (finish_job_options): dead letters carry headers.
+    KAPPA_ASSIGN_OR_RETURN(endpoints.dead_letter_sink, open_sink(options.dlq_topic, client, append, producer));
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
 std::string transactional_id(const JobOptions& options) { return options.job_id + "-0"; }
@@ -43,13 +77,7 @@ Result<Endpoints> open_endpoints(const JobOptions& options, Resume resume) {
   const std::vector<std::string> input_topics = split_list(options.input);
   if (options.brokers == "embedded") {
     KAPPA_ASSIGN_OR_RETURN(endpoints.embedded_broker, EmbeddedBroker::start());
-    std::vector<std::string> topics = options.input_is_file() ? std::vector<std::string>{} : input_topics;
-    if (!options.output_is_file()) topics.push_back(options.output);
-    if (!options.late_output.empty() && !options.late_output_is_file()) topics.push_back(options.late_output);
-    for (const SideOutputOption& side : options.side_outputs) {
-      if (!side.endpoint.empty() && !JobOptions::is_file(side.endpoint)) topics.push_back(side.endpoint);
-    }
-    if (!options.dlq_topic.empty()) topics.push_back(options.dlq_topic);
+    const std::vector<std::string> topics = job_topics(options, input_topics);
     for (const std::string& topic : topics) {
       KAPPA_RETURN_IF_ERROR(endpoints.embedded_broker->create_topic(topic, kEmbeddedTopicPartitions));
     }
@@ -67,21 +95,7 @@ Result<Endpoints> open_endpoints(const JobOptions& options, Resume resume) {
     KAPPA_ASSIGN_OR_RETURN(producer, KafkaProducer::open(std::move(producer_options)));
     spdlog::info("exactly-once output: transactional producer '{}' ready", transactional_id(options));
   }
-  const bool append = resume.append_to_files;
-  KAPPA_ASSIGN_OR_RETURN(endpoints.sink, open_sink(options.output, client, append, producer));
-  if (!options.late_output.empty()) {
-    KAPPA_ASSIGN_OR_RETURN(endpoints.late_sink, open_sink(options.late_output, client, append, producer));
-  }
-  for (const SideOutputOption& side : options.side_outputs) {
-    std::unique_ptr<Sink>& sink = endpoints.side_sinks.emplace_back();
-    if (!side.endpoint.empty()) {
-      KAPPA_ASSIGN_OR_RETURN(sink, open_sink(side.endpoint, client, append, producer));
-    }
-  }
-  if (!options.dlq_topic.empty()) {
-    // Always a topic (finish_job_options): dead letters carry headers.
-    KAPPA_ASSIGN_OR_RETURN(endpoints.dead_letter_sink, open_sink(options.dlq_topic, client, append, producer));
-  }
+  KAPPA_RETURN_IF_ERROR(open_sinks(options, client, resume.append_to_files, producer, endpoints));
 
   if (options.input_is_file()) {
     endpoints.source = std::make_unique<JsonLinesFileSource>(file_path(options.input), resume.offset);
