@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -129,6 +130,19 @@ class StateReader {
   // The value of one entry, nothing if it has none. Like scan(), it reads
   // the state as of the last checkpoint (or restore).
   virtual Result<std::optional<std::string>> get(std::string_view key) = 0;
+  // Several entries at once, as get() reads each: calls found(i, value) for
+  // every keys[i] that has a value, in no particular order; `keys` must be in
+  // ascending byte order. Much faster than a get() per key when there are
+  // many: a backend over files reads each of their blocks once for all the
+  // keys in it. This default calls get() per key.
+  virtual Status get_many(std::span<const std::string> keys,
+                          const std::function<void(std::size_t i, std::string_view value)>& found) {
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      KAPPA_ASSIGN_OR_RETURN(std::optional<std::string> value, get(keys[i]));
+      if (value) found(i, *value);
+    }
+    return Status::ok();
+  }
   // The budget this task's state counts against; nullptr (the default):
   // none, the state stays in memory.
   virtual StateMemory* memory() const { return nullptr; }

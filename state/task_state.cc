@@ -110,6 +110,16 @@ class RocksTaskState::StageReader final : public StateReader {
     return db_.get(family, key_);
   }
 
+  Status get_many(std::span<const std::string> keys,
+                  const std::function<void(std::size_t i, std::string_view value)>& found) override {
+    rocksdb::ColumnFamilyHandle* family = db_.find_stage_family(stage_);
+    if (family == nullptr) return Status::ok();
+    // The prefix is the same for every key, so the prefixed keys keep their order.
+    keys_.resize(keys.size());
+    for (std::size_t i = 0; i < keys.size(); ++i) keys_[i].assign(prefix_).append(keys[i]);
+    return db_.get_many(family, keys_, found);
+  }
+
   StateMemory* memory() const override { return memory_; }
 
  private:
@@ -118,11 +128,11 @@ class RocksTaskState::StageReader final : public StateReader {
   const std::string end_;
   const std::size_t stage_;
   StateMemory* const memory_;
-  std::string key_;  // get()'s RocksDB key, reused
+  std::string key_;                // get()'s RocksDB key, reused
+  std::vector<std::string> keys_;  // get_many()'s, reused
 };
 
-RocksTaskState::RocksTaskState(WorkingDb& db, PendingWrites& pending, const PartitionId& partition,
-                               StateMemory* memory)
+RocksTaskState::RocksTaskState(WorkingDb& db, PendingWrites& pending, const PartitionId& partition, StateMemory* memory)
     : db_(db), pending_(pending), prefix_(task_prefix(partition)), memory_(memory) {}
 
 RocksTaskState::~RocksTaskState() = default;

@@ -225,6 +225,23 @@ Result<std::optional<std::string>> WorkingDb::get(rocksdb::ColumnFamilyHandle* f
   return std::optional<std::string>(std::move(value));
 }
 
+Status WorkingDb::get_many(rocksdb::ColumnFamilyHandle* family, std::span<const std::string> keys,
+                           const std::function<void(std::size_t i, std::string_view value)>& found) {
+  std::vector<rocksdb::Slice> slices;
+  slices.reserve(keys.size());
+  for (const std::string& key : keys) slices.push_back(slice(key));
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  db_->MultiGet(rocksdb::ReadOptions(), family, keys.size(), slices.data(), values.data(), statuses.data(),
+                /*sorted_input=*/true);
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    KAPPA_RETURN_IF_ERROR(from_rocksdb(statuses[i], "cannot read the state database"));
+    found(i, values[i].ToStringView());
+  }
+  return Status::ok();
+}
+
 Status WorkingDb::scan(rocksdb::ColumnFamilyHandle* family, std::string_view lower, std::string_view upper,
                        const std::function<Status(std::string_view key, std::string_view value)>& f) {
   const std::string lower_bound_bytes(lower);

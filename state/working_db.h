@@ -19,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -59,6 +60,11 @@ class WorkingDb {
   Status write(rocksdb::WriteBatch& batch);
   // The value of `key` in `family`; nothing when absent.
   Result<std::optional<std::string>> get(rocksdb::ColumnFamilyHandle* family, std::string_view key);
+  // The values of `keys` (ascending) in `family`: found(i, value) for each
+  // keys[i] present. One batched RocksDB MultiGet, which reads a block once
+  // for all the keys in it.
+  Status get_many(rocksdb::ColumnFamilyHandle* family, std::span<const std::string> keys,
+                  const std::function<void(std::size_t i, std::string_view value)>& found);
   // Calls f(key, value) for the entries of `family` in [lower, upper), in
   // key order; stops at f's first error.
   Status scan(rocksdb::ColumnFamilyHandle* family, std::string_view lower, std::string_view upper,

@@ -7,6 +7,9 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
 #include <thread>
 
 #include "state/manifest.h"
@@ -105,7 +108,7 @@ TEST(CheckpointStoreTest, ChangesInAnyOrderApplyAsWrittenPerKey) {
   writer.remove("z");
   writer.put("z", "v2-z");  // removed, then written again: present
   writer.put("m", "v2-m");
-  writer.remove("m");       // written, then removed: absent
+  writer.remove("m");  // written, then removed: absent
   writer.put("b", "v2-b");
   writer.remove("a");
   ASSERT_TRUE(store->commit({{kA, 2}}, {}).is_ok());
@@ -137,6 +140,35 @@ TEST(CheckpointStoreTest, ReadersSeeCommittedStateOnly) {
   ASSERT_TRUE(store->commit({}, {}).is_ok());
   const Contents expected = {{{kA, 0}, {{"k", "v"}}}};
   EXPECT_EQ(read_contents(*store, {kA}, {0}), expected);
+}
+
+// get_many() reads what get() would, key by key: the task's own committed
+// entries, nothing for a key without one or a stage never written.
+TEST(CheckpointStoreTest, GetManyReadsWhatGetReads) {
+  TempDir dir;
+  std::unique_ptr<CheckpointStore> store = open_ok(dir.path());
+  store->task(kA).writer(0).put("a", "1");
+  store->task(kA).writer(0).put("c", "3");
+  store->task(kB).writer(0).put("b", "other task's");
+  ASSERT_TRUE(store->commit({}, {}).is_ok());
+  store->task(kA).writer(0).put("b", "not committed");
+
+  const std::vector<std::string> keys = {"a", "b", "c", "d"};
+  std::map<std::size_t, std::string> found;
+  auto collect = [&](std::size_t i, std::string_view value) { found.emplace(i, value); };
+  Status read = store->task(kA).reader(0).get_many(keys, collect);
+  ASSERT_TRUE(read.is_ok()) << read.to_string();
+  EXPECT_EQ(found, (std::map<std::size_t, std::string>{{0, "1"}, {2, "3"}}));
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    Result<std::optional<std::string>> one = store->task(kA).reader(0).get(keys[i]);
+    ASSERT_TRUE(one.is_ok());
+    EXPECT_EQ(one->has_value(), found.contains(i)) << keys[i];
+  }
+
+  found.clear();
+  read = store->task(kA).reader(1).get_many(keys, collect);
+  ASSERT_TRUE(read.is_ok()) << read.to_string();
+  EXPECT_TRUE(found.empty());
 }
 
 // Scans read ahead on another thread, in chunks of a few thousand entries:

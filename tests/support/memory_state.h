@@ -15,6 +15,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -80,9 +81,21 @@ class MemoryStageState final : public StateWriter, public StateReader {
     if (it == entries.end()) return std::optional<std::string>();
     return std::optional<std::string>(it->second);
   }
+  Status get_many(std::span<const std::string> keys,
+                  const std::function<void(std::size_t i, std::string_view value)>& found) override {
+    ++get_many_calls;
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      if (i > 0 && !(keys[i - 1] < keys[i])) return Status::invalid_argument("get_many: keys out of order");
+      if (auto it = entries.find(keys[i]); it != entries.end()) found(i, it->second);
+    }
+    got_many += keys.size();
+    return Status::ok();
+  }
   StateMemory* memory() const override { return memory_; }
-  // Reads through get() so far.
+  // Reads through get() so far; calls of get_many() and the keys they asked for.
   std::size_t gets = 0;
+  std::size_t get_many_calls = 0;
+  std::size_t got_many = 0;
   // The budget restore() hands to operators; none by default.
   void set_memory(StateMemory* memory) { memory_ = memory; }
 
