@@ -303,7 +303,15 @@ Status JobRunner::run() {
         spdlog::debug("checkpoint brought forward: keyed state is over its memory budget (--state-memory)");
       }
       std::vector<TaskRunner*> tasks = all_tasks();
-      handle_checkpoint(checkpoint(tasks, CommitWait::kBackground), "the periodic commit");
+      // Over the budget, the tasks wait for the commit: then the entries it
+      // wrote are in the database and may leave memory now, not at the next
+      // checkpoint (while new keys arrive faster than checkpoints commit,
+      // they would otherwise all stay).
+      const Status checkpointed = checkpoint(tasks, memory_due ? CommitWait::kDone : CommitWait::kBackground);
+      handle_checkpoint(checkpointed, "the periodic commit");
+      if (memory_due && checkpointed.is_ok()) {
+        for (TaskRunner* task : tasks) task->shed_memory();
+      }
       for (TaskRunner* task : tasks) task->resume();
       last_commit = std::chrono::steady_clock::now();
       next_commit = last_commit + options_.commit_interval;

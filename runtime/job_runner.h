@@ -47,8 +47,10 @@ struct JobRunnerOptions {
   std::chrono::milliseconds commit_interval{10'000};
   // Sooner when the state backend is over its memory budget
   // (StateBackend::over_memory_budget), but at least this long after the
-  // previous one: a checkpoint evicts only what the interval before it left
-  // untouched. Default 1 s.
+  // previous one. Such a checkpoint holds the tasks until it is committed,
+  // and then they drop what the budget has no room for (Task::shed_memory);
+  // the gap keeps a job whose hot entries alone fill the budget from doing
+  // that at every poll. Default 1 s.
   std::chrono::milliseconds memory_checkpoint_gap{1'000};
   // How long a flush may take before the job fails. Default 60 s.
   std::chrono::milliseconds flush_timeout{60'000};

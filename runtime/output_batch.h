@@ -67,6 +67,8 @@ class OutputBatch {
 
   std::size_t size() const { return entries_.size(); }
   bool empty() const { return entries_.empty(); }
+  // The memory the entries take (dead letters' headers aside).
+  std::size_t memory_bytes() const { return bytes_.size() + entries_.size() * sizeof(Entry); }
   std::string_view key(std::size_t i) const { return {bytes_.data() + entries_[i].key_begin, entries_[i].key_size}; }
   std::string_view value(std::size_t i) const {
     return {bytes_.data() + entries_[i].value_begin, entries_[i].value_size};

@@ -16,6 +16,9 @@
 //   Status restore(StateReader&)      // rebuild from the entries; called
 //                                     // once, on a fresh stage, before any
 //                                     // element
+//   void shed_memory()                // under a memory budget, drop what
+//                                     // the last (committed) checkpoint
+//                                     // wrote and the budget has no room for
 // A restored stage must produce byte-identical output to one that never
 // stopped.
 #pragma once
@@ -191,10 +194,11 @@ class StateBackend {
     return Status::ok();
   }
   // Whether the keyed state in memory has grown past its budget
-  // (--state-memory) by enough that the next checkpoint, at which tasks
-  // evict their coldest entries, should not wait for the interval. Cheap:
-  // the runner asks at every poll. Backends without a budget need not
-  // override it.
+  // (--state-memory) by enough that the next checkpoint should not wait for
+  // the interval: the runner then takes one, waits for its commit and has
+  // the tasks evict what the budget has no room for (Task::shed_memory).
+  // Cheap: the runner asks at every poll. Backends without a budget need
+  // not override it.
   virtual bool over_memory_budget() const { return false; }
 };
 

@@ -6,13 +6,16 @@
 // encode with the output codec, with no virtual call per record.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "runtime/codec.h"
@@ -75,6 +78,15 @@ struct TaskOutput {
   std::vector<OutputBatch> side;  // one per side output of the job (JobSinks::side)
   OutputBatch dead_letters;
 
+  // Writes the batches above to the sinks. A task calls it in the middle of
+  // a batch once its results take kFlushBytes, and then clears them, so
+  // that a fire of many windows (a window end many keys share, the end of
+  // the input) does not wait in memory for the end of the batch. A record
+  // that throws after it was called takes back only the output emitted
+  // since. Set by the runner; empty (the default): the output waits.
+  std::function<Status()> flush;
+  static constexpr std::size_t kFlushBytes = 8 << 20;
+
   void clear() {
     results.clear();
     late.clear();
@@ -103,6 +115,10 @@ class Task {
   // before the first batch. A stateless task has nothing to do.
   virtual void checkpoint(TaskState& /*state*/) {}
   virtual Status restore(TaskState& /*state*/) { return Status::ok(); }
+  // Under a memory budget (--state-memory), drops from memory the state the
+  // last checkpoint wrote that the budget has no room for. REQUIRES: that
+  // checkpoint is committed, and no batch ran since.
+  virtual void shed_memory() {}
 
   const PartitionId& partition() const { return partition_; }
   const TaskCounters& counters() const { return counters_; }
@@ -132,7 +148,7 @@ class Task {
 };
 
 template <class P, class InCodec, class OutCodec>
-  requires Codec<InCodec, typename P::input_type> && Codec<OutCodec, typename P::output_type>
+requires Codec<InCodec, typename P::input_type> && Codec<OutCodec, typename P::output_type>
 class PipelineTask final : public Task, private StageContext {
  public:
   using In = typename P::input_type;
@@ -147,11 +163,10 @@ class PipelineTask final : public Task, private StageContext {
   }
 
   Status process(std::span<const Record> batch, TaskOutput& out) override {
-    const std::size_t results_before = out.results.size();
-    const std::size_t late_before = out.late.size();
+    start_output(out);
     ResultSink emit{this, &out.results};
-    output_ = &out;
     for (const Record& record : batch) {
+      if (!flush_error_.is_ok()) break;
       // Decode into the same element every time, so decoding allocates only when
       // a value outgrows what the previous one left (or a stage moves it out).
       Status decoded = in_codec_.decode(record.value, scratch_.value);
@@ -176,27 +191,23 @@ class PipelineTask final : public Task, private StageContext {
       }
     }
     current_ = nullptr;
-    output_ = nullptr;
-    count_batch(batch.size(), out.results.size() - results_before, out.late.size() - late_before);
-    return Status::ok();
+    return end_output(batch.size());
   }
 
   void checkpoint(TaskState& state) override { pipeline_.checkpoint(state); }
   Status restore(TaskState& state) override { return pipeline_.restore(state); }
+  void shed_memory() override { pipeline_.shed_memory(); }
 
   Status finish(TaskOutput& out) override {
-    const std::size_t results_before = out.results.size();
+    start_output(out);
     ResultSink emit{this, &out.results};
-    output_ = &out;
     try {
       pipeline_.finish(emit);
     } catch (const std::exception& e) {
       output_ = nullptr;
       return Status::internal("the job's code threw at the end of the input: " + std::string(e.what()));
     }
-    output_ = nullptr;
-    count_batch(0, out.results.size() - results_before, 0);
-    return Status::ok();
+    return end_output(0);
   }
 
  private:
@@ -206,9 +217,41 @@ class PipelineTask final : public Task, private StageContext {
     void operator()(Element<Out>&& result) const {
       results->add(result.meta.key, result.meta.timestamp,
                    [&](std::string& bytes) { task->out_codec_.encode(result.value, bytes); });
+      if (results->memory_bytes() >= TaskOutput::kFlushBytes) task->flush_output();
     }
     void watermark(Timestamp t) const { task->publish_watermark(t); }
   };
+
+  // A batch's output: appended to `out` and counted from what it holds now.
+  void start_output(TaskOutput& out) {
+    output_ = &out;
+    counted_results_ = out.results.size();
+    counted_late_ = out.late.size();
+    flushed_results_ = 0;
+    flushed_late_ = 0;
+    flush_error_ = Status::ok();
+  }
+  Status end_output(std::size_t records_in) {
+    count_batch(records_in, flushed_results_ + output_->results.size() - counted_results_,
+                flushed_late_ + output_->late.size() - counted_late_);
+    output_ = nullptr;
+    return std::exchange(flush_error_, Status::ok());
+  }
+  // TaskOutput::flush, then an empty output; the record being pushed can
+  // take back only what it emits from here. After an error nothing more is
+  // flushed, and the batch stops at the next record.
+  void flush_output() {
+    TaskOutput& out = *output_;
+    if (!out.flush || !flush_error_.is_ok()) return;
+    flushed_results_ += out.results.size() - counted_results_;
+    flushed_late_ += out.late.size() - counted_late_;
+    counted_results_ = 0;
+    counted_late_ = 0;
+    flush_error_ = out.flush();
+    out.clear();
+    results_mark_ = 0;
+    std::fill(side_marks_.begin(), side_marks_.end(), 0);
+  }
 
   // Remembers the output's sizes before a record, so that a record that
   // throws can take back what it emitted.
@@ -243,6 +286,13 @@ class PipelineTask final : public Task, private StageContext {
   bool reported_late_ = false;
   std::size_t results_mark_ = 0;
   std::vector<std::size_t> side_marks_;
+  // This batch's output (start_output): where the counts start in the
+  // output, what flush_output() wrote, and its error.
+  std::size_t counted_results_ = 0;
+  std::size_t counted_late_ = 0;
+  uint64_t flushed_results_ = 0;
+  uint64_t flushed_late_ = 0;
+  Status flush_error_;
 };
 
 }  // namespace kappa

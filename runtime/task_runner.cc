@@ -4,9 +4,8 @@
 
 namespace kappa {
 
-TaskRunner::TaskRunner(std::unique_ptr<Task> task, std::unique_ptr<PartitionReader> reader,
-                       const JobSinks& sinks, Executor& executor, TaskRunnerOptions options,
-                       std::function<void(const Status&)> on_failure)
+TaskRunner::TaskRunner(std::unique_ptr<Task> task, std::unique_ptr<PartitionReader> reader, const JobSinks& sinks,
+                       Executor& executor, TaskRunnerOptions options, std::function<void(const Status&)> on_failure)
     : task_(std::move(task)),
       reader_(std::move(reader)),
       sinks_(sinks),
@@ -15,6 +14,7 @@ TaskRunner::TaskRunner(std::unique_ptr<Task> task, std::unique_ptr<PartitionRead
       on_failure_(std::move(on_failure)) {
   batch_.reserve(options_.batch_size);
   output_.side.resize(sinks_.side.size());
+  output_.flush = [this] { return write_output(); };
 }
 
 TaskRunner::~TaskRunner() {
@@ -128,8 +128,8 @@ TaskRunner::Turn TaskRunner::process_batches() {
       status = task_->process(batch_, output_);
       if (status.is_ok()) status = write_output();
       if (status.is_ok() && options_.end_to_end_latency != nullptr && !output_.results.empty()) {
-        const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-            std::chrono::system_clock::now().time_since_epoch());
+        const auto now =
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
         options_.end_to_end_latency->observe(static_cast<double>(now.count() - batch_.back().timestamp) / 1000.0);
       }
     }

@@ -60,6 +60,8 @@ class TaskRunner {
   const Task& task() const { return *task_; }
   // Writes the task's state changes (Task::checkpoint). REQUIRES: paused.
   void checkpoint_state(TaskState& state) { task_->checkpoint(state); }
+  // Task::shed_memory. REQUIRES: paused since a checkpoint that is committed.
+  void shed_memory() { task_->shed_memory(); }
 
  private:
   enum class State { kIdle, kQueued, kRunning };

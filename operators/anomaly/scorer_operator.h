@@ -171,6 +171,9 @@ class ScorerOperator {
     });
   }
 
+  // Under --state-memory: see KeyTable::shed_memory.
+  void shed_memory() { keys_.shed_memory(); }
+
   void checkpoint(StateWriter& out) {
     std::string meta;
     encoding::put_u8(meta, kFormatVersion);

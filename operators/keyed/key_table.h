@@ -247,6 +247,18 @@ class KeyTable {
     ++interval_;
   }
 
+  // Under a memory budget, evicts the table's share of the job's excess over
+  // it as checkpoint() does, but the entries the last checkpoint wrote may go
+  // too. REQUIRES: that checkpoint's commit has finished (their bytes are in
+  // the database) and nothing was touched since. The job runner calls it
+  // when state has outgrown its budget (StateBackend::over_memory_budget)
+  // and the tasks wait for a checkpoint's commit: without it, entries
+  // touched in the interval before a checkpoint stay in memory until the
+  // next one.
+  void shed_memory() {
+    if (memory_ != nullptr) evict_over_budget();
+  }
+
   // Replaces the table with the one a sequence of checkpoint() calls wrote
   // into `in`: read_meta(std::string_view) -> Status gets the meta entry,
   // read_state(const K&, std::string_view) -> Result<State> each key's
@@ -444,7 +456,8 @@ class KeyTable {
   }
 
   // Evicts the table's share of the budget's excess, coldest entries first,
-  // among those untouched in this checkpoint interval (see the top).
+  // among those untouched in this checkpoint interval (see the top; after
+  // checkpoint() began a new interval, that includes what it wrote).
   void evict_over_budget() {
     charge_.set(memory_, estimate());
     const double excess = memory_->excess();

@@ -86,9 +86,13 @@ class KeyedAggregateOperator {
     });
   }
 
+  // Under --state-memory: see KeyTable::shed_memory.
+  void shed_memory() { keys_.shed_memory(); }
+
   void checkpoint(StateWriter& out) {
-    static_assert(SerializableAggregate<Agg>, "checkpoint(): the aggregate must serialize its accumulators "
-                                              "(SerializableAggregate in operators/aggregate/aggregate.h)");
+    static_assert(SerializableAggregate<Agg>,
+                  "checkpoint(): the aggregate must serialize its accumulators "
+                  "(SerializableAggregate in operators/aggregate/aggregate.h)");
     std::string meta;
     encoding::put_u8(meta, kFormatVersion);
     keys_.checkpoint(out, meta, [&](const K&, const KeyState& state, std::string& value) {
@@ -98,8 +102,9 @@ class KeyedAggregateOperator {
   }
 
   [[nodiscard]] Status restore(StateReader& in) {
-    static_assert(SerializableAggregate<Agg>, "restore(): the aggregate must serialize its accumulators "
-                                              "(SerializableAggregate in operators/aggregate/aggregate.h)");
+    static_assert(SerializableAggregate<Agg>,
+                  "restore(): the aggregate must serialize its accumulators "
+                  "(SerializableAggregate in operators/aggregate/aggregate.h)");
     auto bad = [](const char* what) { return Status::corruption(std::string("keyed aggregate state: ") + what); };
     return keys_.restore(
         in,

@@ -96,9 +96,13 @@ class RollingOperator {
     keys_.run_timers(watermark_, [&](typename Table::Entry& entry) { service(entry, emit); });
   }
 
+  // Under --state-memory: see KeyTable::shed_memory.
+  void shed_memory() { keys_.shed_memory(); }
+
   void checkpoint(StateWriter& out) {
-    static_assert(StateValue<T>, "checkpoint(): a rolling window keeps the stream's values in state, so they must be "
-                                 "trivially copyable, a std::string or a Protobuf message; map them to one first");
+    static_assert(StateValue<T>,
+                  "checkpoint(): a rolling window keeps the stream's values in state, so they must be "
+                  "trivially copyable, a std::string or a Protobuf message; map them to one first");
     std::string meta;
     encoding::put_u8(meta, kFormatVersion);
     encoding::put_i64(meta, watermark_);
@@ -117,8 +121,9 @@ class RollingOperator {
   }
 
   [[nodiscard]] Status restore(StateReader& in) {
-    static_assert(StateValue<T>, "restore(): a rolling window keeps the stream's values in state, so they must be "
-                                 "trivially copyable, a std::string or a Protobuf message; map them to one first");
+    static_assert(StateValue<T>,
+                  "restore(): a rolling window keeps the stream's values in state, so they must be "
+                  "trivially copyable, a std::string or a Protobuf message; map them to one first");
     Timestamp watermark = kMinTimestamp;
     uint64_t next_sequence = 0;
     KAPPA_RETURN_IF_ERROR(keys_.restore(

@@ -36,8 +36,8 @@
 #include <absl/container/inlined_vector.h>
 
 #include "operators/aggregate/aggregate.h"
-#include "operators/window/emit_mode.h"
 #include "operators/keyed/key_table.h"
+#include "operators/window/emit_mode.h"
 #include "operators/window/slice_assigner.h"
 #include "operators/window/window_result.h"
 #include "runtime/encoding.h"
@@ -116,9 +116,13 @@ class WindowOperator {
     keys_.run_timers(watermark_, [&](typename Table::Entry& entry) { service(entry, emit); });
   }
 
+  // Under --state-memory: see KeyTable::shed_memory.
+  void shed_memory() { keys_.shed_memory(); }
+
   void checkpoint(StateWriter& out) {
-    static_assert(SerializableAggregate<Agg>, "checkpoint(): the aggregate must serialize its accumulators "
-                                              "(SerializableAggregate in operators/aggregate/aggregate.h)");
+    static_assert(SerializableAggregate<Agg>,
+                  "checkpoint(): the aggregate must serialize its accumulators "
+                  "(SerializableAggregate in operators/aggregate/aggregate.h)");
     std::string meta;
     encoding::put_u8(meta, kFormatVersion);
     encoding::put_i64(meta, watermark_);
@@ -134,8 +138,9 @@ class WindowOperator {
   }
 
   [[nodiscard]] Status restore(StateReader& in) {
-    static_assert(SerializableAggregate<Agg>, "restore(): the aggregate must serialize its accumulators "
-                                              "(SerializableAggregate in operators/aggregate/aggregate.h)");
+    static_assert(SerializableAggregate<Agg>,
+                  "restore(): the aggregate must serialize its accumulators "
+                  "(SerializableAggregate in operators/aggregate/aggregate.h)");
     auto bad = [](const char* what) { return Status::corruption(std::string("window state: ") + what); };
     Timestamp watermark = kMinTimestamp;
     Timestamp open_end = kMinTimestamp;

@@ -198,5 +198,75 @@ TEST(JobRunnerStateTest, StateOverItsMemoryBudgetBringsCheckpointsForward) {
   EXPECT_EQ(source.committed(0), sink.written_next(0));
 }
 
+// A stage that passes its input on and logs each Task::shed_memory.
+struct ShedLogger {
+  using input_type = std::string;
+  using output_type = std::string;
+  EventLog* log;
+  template <class Emit>
+  void process(Element<std::string>&& e, Emit& emit) {
+    emit(std::move(e));
+  }
+  void shed_memory() { log->add("shed"); }
+};
+struct ShedLoggerSpec {
+  EventLog* log;
+  template <class T>
+  ShedLogger make_stage() const {
+    return {log};
+  }
+};
+
+// Over the budget, the tasks wait for the checkpoint's commit and only then
+// drop state: what it wrote may leave memory at once. Periodic checkpoints
+// commit in the background and leave state as it is.
+TEST(JobRunnerStateTest, OverItsBudgetATaskShedsStateOnceTheCheckpointIsCommitted) {
+  EventLog log;
+  JobSink sink(log);
+  std::atomic<bool> stop{false};
+  FakeSource source({.partitions = {0}, .records = 0, .strict = false}, sink, log);
+  GatedState state(log);
+  source.on_poll = [&](FakeSource& s) { s.append(0, 5); };
+  JobRunnerOptions options = runner_options(100ms, &stop);
+  options.memory_checkpoint_gap = 50ms;
+  options.state = &state;
+  TaskFactory factory = [&](const PartitionId& partition) -> std::unique_ptr<Task> {
+    auto p = pipeline<std::string>().then(ShedLoggerSpec{&log});
+    return std::make_unique<PipelineTask<decltype(p), TestCodec, BytesCodec>>(partition, ErrorPolicy::kFail, p,
+                                                                              TestCodec{}, BytesCodec{});
+  };
+  JobRunner runner(options, source, JobSinks(&sink), factory);
+  std::thread watcher([&] {
+    std::this_thread::sleep_for(350ms);
+    log.add("over");
+    state.set_over_budget(true);
+    std::this_thread::sleep_for(400ms);
+    state.set_over_budget(false);
+    stop = true;
+  });
+  Status status = runner.run();
+  watcher.join();
+  ASSERT_TRUE(status.is_ok()) << status.to_string();
+
+  const std::vector<std::string> events = log.events();
+  std::size_t sheds = 0;
+  bool over = false;            // the budget may have been exceeded
+  std::string last_checkpoint;  // the newest "checkpoint <id>" event, and "done" once it is
+  for (const std::string& e : events) {
+    if (e == "over") over = true;
+    if (e.rfind("checkpoint ", 0) == 0) last_checkpoint = e.substr(0, e.find(' ', 11));
+    if (e.rfind("checkpoint-done ", 0) == 0 && last_checkpoint == "checkpoint " + e.substr(16)) {
+      last_checkpoint = "done";
+    }
+    if (e != "shed") continue;
+    ++sheds;
+    EXPECT_TRUE(over) << "a shed under the budget:\n" << join(events);
+    EXPECT_EQ(last_checkpoint, "done") << "a shed before its checkpoint was committed:\n" << join(events);
+  }
+  EXPECT_GE(sheds, 2u) << join(events);
+  EXPECT_GE(std::count(events.begin(), events.end(), "checkpoint-done 1"), 1) << "no periodic checkpoint first";
+  EXPECT_EQ(source.committed(0), sink.written_next(0));
+}
+
 }  // namespace
 }  // namespace kappa

@@ -137,7 +137,7 @@ TEST(PipelineTaskTest, CustomCodecAndCountersAcrossBatches) {
   TaskOutput out;
   ASSERT_TRUE(task.process(first.build(), out).is_ok());
   EXPECT_THAT(outputs(out.results), ElementsAre(Output{"a", "1", 100}, Output{"a", "10", 100}, Output{"c", "3", 300},
-                                        Output{"c", "30", 300}));
+                                                Output{"c", "30", 300}));
   EXPECT_EQ(task.counters().records_in.load(), 3u);
   EXPECT_EQ(task.counters().records_out.load(), 4u);
 
@@ -253,8 +253,8 @@ TEST(PipelineTaskTest, SkippedRecordLeavesNoPartialOutput) {
   records.add("a", "1", 0, 5).add("b", "13", 0, 6).add("c", "2", 0, 7);
   TaskOutput out;
   ASSERT_TRUE(task.process(records.build(), out).is_ok());
-  EXPECT_THAT(outputs(out.results), ElementsAre(Output{"a", "1", 0}, Output{"a", "101", 0}, Output{"c", "2", 0},
-                                        Output{"c", "102", 0}));
+  EXPECT_THAT(outputs(out.results),
+              ElementsAre(Output{"a", "1", 0}, Output{"a", "101", 0}, Output{"c", "2", 0}, Output{"c", "102", 0}));
   EXPECT_EQ(task.counters().records_skipped.load(), 1u);
   EXPECT_EQ(task.counters().records_out.load(), 4u);
 }
@@ -262,7 +262,8 @@ TEST(PipelineTaskTest, SkippedRecordLeavesNoPartialOutput) {
 TEST(PipelineTaskTest, SideOutputsGetTheirOwnValuesAndASkippedRecordLeavesNone) {
   auto task = make_task(ErrorPolicy::kSkip,
                         pipeline<int>()
-                            .side_output(1, [](const int& x) { return x * 10; }, DecimalCodec{})
+                            .side_output(
+                                1, [](const int& x) { return x * 10; }, DecimalCodec{})
                             .map([](int x) {
                               if (x == 13) throw std::runtime_error("after the side output");
                               return x + 1;
@@ -281,10 +282,14 @@ TEST(PipelineTaskTest, SideOutputsGetTheirOwnValuesAndASkippedRecordLeavesNone) 
 
 TEST(PipelineTaskTest, SideOutputTheJobRunsWithoutIsNotWritten) {
   int calls = 0;
-  auto task = make_task(ErrorPolicy::kFail, pipeline<int>().side_output(0, [&calls](const int& x) {
-    ++calls;
-    return x;
-  }, DecimalCodec{}),
+  auto task = make_task(ErrorPolicy::kFail,
+                        pipeline<int>().side_output(
+                            0,
+                            [&calls](const int& x) {
+                              ++calls;
+                              return x;
+                            },
+                            DecimalCodec{}),
                         DecimalCodec{}, DecimalCodec{});
   Records records;
   records.add("a", "1", 7, 5);
@@ -364,8 +369,10 @@ std::vector<DeadLetter> dead_letters(const OutputBatch& batch) {
 
 // The headers a dead letter of kPartition gets after the record's own.
 std::vector<std::pair<std::string, std::string>> kappa_headers(int64_t offset, std::string kind, std::string message) {
-  return {{"kappa.source.topic", "payments"}, {"kappa.source.partition", "2"},
-          {"kappa.source.offset", std::to_string(offset)}, {"kappa.error.kind", std::move(kind)},
+  return {{"kappa.source.topic", "payments"},
+          {"kappa.source.partition", "2"},
+          {"kappa.source.offset", std::to_string(offset)},
+          {"kappa.error.kind", std::move(kind)},
           {"kappa.error.message", std::move(message)}};
 }
 
@@ -393,15 +400,15 @@ TEST(PipelineTaskTest, DecodeFailureUnderDeadLetterKeepsTheRecordAsItCameWithWhe
   ASSERT_TRUE(task.process(records, out).is_ok());
 
   EXPECT_THAT(outputs(out.results), ElementsAre(Output{"a", "2", 10}, Output{"d", "8", 50}));
-  auto with_own = std::vector<std::pair<std::string, std::string>>{{"trace", "t-1"},
-                                                                   {"kappa.error.kind", "from an earlier queue"}};
+  auto with_own =
+      std::vector<std::pair<std::string, std::string>>{{"trace", "t-1"}, {"kappa.error.kind", "from an earlier queue"}};
   for (auto& h : kappa_headers(41, "decode", "'oops' is not a number")) with_own.push_back(h);
-  EXPECT_THAT(dead_letters(out.dead_letters),
-              ElementsAre(DeadLetter{"b", "oops", 20, with_own},
-                          DeadLetter{std::nullopt, std::nullopt, 30, kappa_headers(42, "decode", "'' is not a number")},
-                          DeadLetter{"", "", 40, kappa_headers(43, "decode", "'' is not a number")},
-                          DeadLetter{binary, binary, -5,
-                                     kappa_headers(44, "decode", "'" + binary + "' is not a number")}));
+  EXPECT_THAT(
+      dead_letters(out.dead_letters),
+      ElementsAre(DeadLetter{"b", "oops", 20, with_own},
+                  DeadLetter{std::nullopt, std::nullopt, 30, kappa_headers(42, "decode", "'' is not a number")},
+                  DeadLetter{"", "", 40, kappa_headers(43, "decode", "'' is not a number")},
+                  DeadLetter{binary, binary, -5, kappa_headers(44, "decode", "'" + binary + "' is not a number")}));
   EXPECT_EQ(task.counters().records_in.load(), 6u);
   EXPECT_EQ(task.counters().records_out.load(), 2u);
   EXPECT_EQ(task.counters().records_dead_lettered.load(), 4u);
@@ -411,7 +418,8 @@ TEST(PipelineTaskTest, DecodeFailureUnderDeadLetterKeepsTheRecordAsItCameWithWhe
 TEST(PipelineTaskTest, ThrowingUserCodeUnderDeadLetterTakesBackWhatTheRecordEmitted) {
   auto task = make_task(ErrorPolicy::kDeadLetter,
                         pipeline<int>()
-                            .side_output(0, [](const int& x) { return x * 10; }, DecimalCodec{})
+                            .side_output(
+                                0, [](const int& x) { return x * 10; }, DecimalCodec{})
                             .flat_map<int>([](const int& x, auto& emit) {
                               emit(x);
                               emit(x + 100);
@@ -420,18 +428,23 @@ TEST(PipelineTaskTest, ThrowingUserCodeUnderDeadLetterTakesBackWhatTheRecordEmit
                             }),
                         DecimalCodec{}, DecimalCodec{});
   Records records;
-  records.add("a", "1", 1, 5).add("x", "not a number", 2, 6).add("b", "13", 3, 7).add("c", "14", 4, 8).add("d", "2", 5, 9);
+  records.add("a", "1", 1, 5)
+      .add("x", "not a number", 2, 6)
+      .add("b", "13", 3, 7)
+      .add("c", "14", 4, 8)
+      .add("d", "2", 5, 9);
   TaskOutput out;
   out.side.resize(1);
   ASSERT_TRUE(task.process(records.build(), out).is_ok());
 
-  EXPECT_THAT(outputs(out.results), ElementsAre(Output{"a", "1", 1}, Output{"a", "101", 1}, Output{"d", "2", 5},
-                                        Output{"d", "102", 5}));
+  EXPECT_THAT(outputs(out.results),
+              ElementsAre(Output{"a", "1", 1}, Output{"a", "101", 1}, Output{"d", "2", 5}, Output{"d", "102", 5}));
   EXPECT_THAT(outputs(out.side[0]), ElementsAre(Output{"a", "10", 1}, Output{"d", "20", 5}));
-  EXPECT_THAT(dead_letters(out.dead_letters),
-              ElementsAre(DeadLetter{"x", "not a number", 2, kappa_headers(6, "decode", "'not a number' is not a number")},
-                          DeadLetter{"b", "13", 3, kappa_headers(7, "user-code", "failed after emitting")},
-                          DeadLetter{"c", "14", 4, kappa_headers(8, "user-code", "a non-standard exception")}));
+  EXPECT_THAT(
+      dead_letters(out.dead_letters),
+      ElementsAre(DeadLetter{"x", "not a number", 2, kappa_headers(6, "decode", "'not a number' is not a number")},
+                  DeadLetter{"b", "13", 3, kappa_headers(7, "user-code", "failed after emitting")},
+                  DeadLetter{"c", "14", 4, kappa_headers(8, "user-code", "a non-standard exception")}));
   EXPECT_EQ(task.counters().records_in.load(), 5u);
   EXPECT_EQ(task.counters().records_out.load(), 4u);
   EXPECT_EQ(task.counters().records_dead_lettered.load(), 3u);
@@ -460,7 +473,122 @@ TEST(PipelineTaskTest, MoveOnlyByValueMapDoesNotBreakTheReusedValue) {
   TaskOutput out;
   ASSERT_TRUE(task.process(records.build(), out).is_ok());
   EXPECT_THAT(outputs(out.results), ElementsAre(Output{"", std::string(100, 'a'), 0}, Output{"", "b", 0},
-                                        Output{"", std::string(50, 'c'), 0}));
+                                                Output{"", std::string(50, 'c'), 0}));
+}
+
+// Collects what TaskOutput::flush hands to the sinks, as the runner's would.
+struct FlushedOutput {
+  std::vector<int> results;
+  std::vector<std::size_t> sizes;  // of each flush, in bytes
+  Status answer = Status::ok();    // what flush() returns
+
+  void attach(TaskOutput& out) {
+    out.flush = [this, &out] {
+      sizes.push_back(out.results.memory_bytes());
+      for (std::size_t i = 0; i < out.results.size(); ++i)
+        results.push_back(std::stoi(std::string(out.results.value(i))));
+      return answer;
+    };
+  }
+};
+
+// One record emitting this many results (as a watermark firing many windows
+// does) makes about 3 times TaskOutput::kFlushBytes of output.
+constexpr int kManyResults = 3 * static_cast<int>(TaskOutput::kFlushBytes) / 48;
+
+auto fan_out_task(ErrorPolicy policy) {
+  return make_task(policy, pipeline<int>().flat_map<int>([](const int& n, auto& out) {
+    for (int i = 0; i < n; ++i) out(i);
+    if (n == kManyResults + 1) throw std::runtime_error("failed after emitting");
+  }),
+                   DecimalCodec{}, DecimalCodec{});
+}
+
+TEST(PipelineTaskTest, ALargeOutputGoesToTheSinksWhileItGrows) {
+  auto task = fan_out_task(ErrorPolicy::kFail);
+  TaskOutput out;
+  FlushedOutput flushed;
+  flushed.attach(out);
+  Records records;
+  records.add("a", "2", 0, 0).add("b", std::to_string(kManyResults), 0, 1).add("c", "1", 0, 2);
+  ASSERT_TRUE(task.process(records.build(), out).is_ok());
+
+  ASSERT_GE(flushed.sizes.size(), 2u);
+  for (std::size_t size : flushed.sizes) EXPECT_GE(size, TaskOutput::kFlushBytes);
+  EXPECT_LT(out.results.memory_bytes(), TaskOutput::kFlushBytes) << "the rest waits for the end of the batch";
+  std::vector<int> all = flushed.results;
+  for (std::size_t i = 0; i < out.results.size(); ++i) all.push_back(std::stoi(std::string(out.results.value(i))));
+  std::vector<int> expected = {0, 1};
+  for (int i = 0; i < kManyResults; ++i) expected.push_back(i);
+  expected.push_back(0);
+  EXPECT_EQ(all, expected) << "every result once, in order";
+  EXPECT_EQ(task.counters().records_out.load(), expected.size());
+}
+
+TEST(PipelineTaskTest, ARecordThatThrowsAfterAFlushTakesBackOnlyWhatFollowedIt) {
+  auto task = fan_out_task(ErrorPolicy::kSkip);
+  TaskOutput out;
+  FlushedOutput flushed;
+  flushed.attach(out);
+  Records records;
+  records.add("a", std::to_string(kManyResults + 1), 0, 0).add("b", "1", 0, 1);
+  ASSERT_TRUE(task.process(records.build(), out).is_ok());
+  ASSERT_FALSE(flushed.results.empty());
+  EXPECT_EQ(flushed.results.back(), static_cast<int>(flushed.results.size()) - 1) << "what reached the sinks stays";
+  EXPECT_THAT(outputs(out.results), ElementsAre(Output{"b", "0", 0})) << "what followed the flush was taken back";
+  EXPECT_EQ(task.counters().records_skipped.load(), 1u);
+  EXPECT_EQ(task.counters().records_out.load(), flushed.results.size() + 1);
+}
+
+TEST(PipelineTaskTest, AFailedFlushStopsTheBatch) {
+  auto task = fan_out_task(ErrorPolicy::kFail);
+  TaskOutput out;
+  FlushedOutput flushed;
+  flushed.answer = Status::unavailable("the broker is gone");
+  flushed.attach(out);
+  Records records;
+  records.add("a", std::to_string(kManyResults), 0, 0).add("b", "1", 0, 1);
+  Status processed = task.process(records.build(), out);
+  EXPECT_EQ(processed.message(), "the broker is gone");
+  EXPECT_EQ(flushed.sizes.size(), 1u) << "nothing more is flushed after an error";
+  EXPECT_THAT(outputs(out.results), Not(::testing::Contains(Output{"b", "0", 0}))) << "the next record never ran";
+}
+
+// At the end of the input every window fires at once: finish() flushes too.
+struct FireAtTheEndStage {
+  using input_type = int;
+  using output_type = int;
+  int pending = 0;
+  template <class Emit>
+  void process(Element<int>&& e, Emit&) {
+    pending += e.value;
+  }
+  template <class Emit>
+  void on_watermark(Timestamp t, Emit& emit) {
+    if (t != kMaxTimestamp) return;
+    for (int i = 0; i < pending; ++i) emit(Element<int>{i, {}});
+  }
+};
+struct FireAtTheEnd {
+  template <class T>
+  FireAtTheEndStage make_stage() const {
+    return {};
+  }
+};
+
+TEST(PipelineTaskTest, TheFireAtTheEndOfTheInputGoesToTheSinksWhileItGrows) {
+  auto task = make_task(ErrorPolicy::kFail, pipeline<int>().then(FireAtTheEnd{}), DecimalCodec{}, DecimalCodec{});
+  TaskOutput out;
+  FlushedOutput flushed;
+  flushed.attach(out);
+  Records records;
+  records.add("a", std::to_string(kManyResults), 0, 0);
+  ASSERT_TRUE(task.process(records.build(), out).is_ok());
+  out.clear();
+  ASSERT_TRUE(task.finish(out).is_ok());
+  ASSERT_GE(flushed.sizes.size(), 2u);
+  EXPECT_EQ(flushed.results.size() + out.results.size(), static_cast<std::size_t>(kManyResults));
+  EXPECT_EQ(task.counters().records_out.load(), static_cast<uint64_t>(kManyResults));
 }
 
 }  // namespace

@@ -249,6 +249,29 @@ TEST(KeyTableTest, TimersDueTogetherReadTheirEvictedEntriesBackInBatches) {
   EXPECT_EQ(restored.size(), 0u);
 }
 
+// New keys are all touched in the interval before the checkpoint that writes
+// them, so that checkpoint cannot evict them; once it is committed,
+// shed_memory() can.
+TEST(KeyTableTest, ShedMemoryEvictsWhatTheCommittedCheckpointWrote) {
+  MemoryState state;
+  StateMemory memory(64 << 10);  // about 90 bytes an entry, 38 an evicted key
+  state.stage(0).set_memory(&memory);
+  state.stage(0).defer_writes();
+  Table table;
+  ASSERT_TRUE(restore(table, state).is_ok());
+  for (int i = 0; i < 1000; ++i) table.find_or_add("k" + std::to_string(i)).second.state = i;
+  checkpoint(table, state);
+  EXPECT_EQ(table.resident(), 1000u) << "evicted before its bytes were committed";
+  EXPECT_GT(memory.used(), memory.budget());
+
+  state.stage(0).apply_pending();  // the commit
+  table.shed_memory();
+  EXPECT_LE(memory.used(), memory.budget());
+  EXPECT_LT(table.resident(), 600u);
+  EXPECT_EQ(table.size(), 1000u);
+  for (int i = 0; i < 1000; ++i) ASSERT_EQ(table.find_or_add("k" + std::to_string(i)).second.state, i);
+}
+
 TEST(KeyTableTest, UnderABudgetTheEstimateFollowsNewKeysBetweenCheckpoints) {
   MemoryState state;
   StateMemory memory(1 << 20);
