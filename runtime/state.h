@@ -23,6 +23,7 @@
 // stopped.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -67,10 +68,20 @@ class StateMemory {
     const int64_t used_now = used();
     return used_now <= budget_ ? 0.0 : static_cast<double>(used_now - budget_) / static_cast<double>(used_now);
   }
+  // A holder has evicted what it could: what is left now is the floor
+  // grown() measures from.
+  void settled() { floor_.store(used(), std::memory_order_relaxed); }
+  // Whether the estimate is over the budget by a quarter of it more than the
+  // last eviction left: then evicting again frees at least that. What cannot
+  // leave memory (keys, timers, entries touched since the last checkpoint)
+  // may alone exceed the budget; measured from the floor, such state does
+  // not make every check say yes.
+  bool grown() const { return used() > std::max(budget_, floor_.load(std::memory_order_relaxed)) + budget_ / 4; }
 
  private:
   const int64_t budget_;
   std::atomic<int64_t> used_{0};
+  std::atomic<int64_t> floor_{0};
 };
 
 // What one holder (a KeyTable) has added to a StateMemory, taken back when

@@ -181,12 +181,8 @@ class CheckpointStore final : public StateBackend {
     return CheckpointStats{info.id, info.size_bytes, info.total, info.state_entries};
   }
 
-  // With a memory budget: the estimate is a quarter over it. The margin
-  // keeps a job whose hot entries alone fill the budget (nothing to evict)
-  // from checkpointing back to back.
-  bool over_memory_budget() const override {
-    return memory_ != nullptr && memory_->used() > memory_->budget() + memory_->budget() / 4;
-  }
+  // With a memory budget: the estimate has grown past it (StateMemory::grown).
+  bool over_memory_budget() const override { return memory_ != nullptr && memory_->grown(); }
 
   // The state directory, as an absolute path.
   const std::string& state_dir() const { return state_dir_; }

@@ -457,8 +457,13 @@ class KeyTable {
 
   // Evicts the table's share of the budget's excess, coldest entries first,
   // among those untouched in this checkpoint interval (see the top; after
-  // checkpoint() began a new interval, that includes what it wrote).
+  // checkpoint() began a new interval, that includes what it wrote); then
+  // tells the budget what is left (StateMemory::settled).
   void evict_over_budget() {
+    evict_share();
+    memory_->settled();
+  }
+  void evict_share() {
     charge_.set(memory_, estimate());
     const double excess = memory_->excess();
     if (excess <= 0) return;

@@ -272,6 +272,44 @@ TEST(KeyTableTest, ShedMemoryEvictsWhatTheCommittedCheckpointWrote) {
   for (int i = 0; i < 1000; ++i) ASSERT_EQ(table.find_or_add("k" + std::to_string(i)).second.state, i);
 }
 
+// grown() (the job runner's cue for an early checkpoint) counts from what the
+// last eviction could not free, not from the budget alone.
+TEST(StateMemoryTest, GrownCountsFromWhatTheLastEvictionLeft) {
+  StateMemory memory(1000);
+  memory.add(1200);
+  EXPECT_FALSE(memory.grown()) << "over, but by less than a quarter of the budget";
+  memory.add(100);
+  EXPECT_TRUE(memory.grown());
+  memory.settled();  // an eviction left 1300 bytes it could not free
+  EXPECT_FALSE(memory.grown());
+  memory.add(250);
+  EXPECT_FALSE(memory.grown());
+  memory.add(1);
+  EXPECT_TRUE(memory.grown());
+  memory.add(-1551 + 500);
+  memory.settled();
+  memory.add(751);
+  EXPECT_TRUE(memory.grown()) << "under the budget, the budget is the floor";
+}
+
+// A table whose keys alone fill its budget: after a checkpoint has evicted
+// every entry it could, the budget does not ask for another at once.
+TEST(KeyTableTest, KeysAloneOverTheBudgetDoNotAskForCheckpointsBackToBack) {
+  MemoryState state;
+  StateMemory memory(8 << 10);  // 38 bytes an evicted key: 1000 keys take 38 KiB
+  state.stage(0).set_memory(&memory);
+  Table table;
+  ASSERT_TRUE(restore(table, state).is_ok());
+  for (int i = 0; i < 1000; ++i) table.find_or_add("k" + std::to_string(i)).second.state = i;
+  checkpoint(table, state);
+  checkpoint(table, state);
+  EXPECT_EQ(table.resident(), 0u);
+  EXPECT_GT(memory.used(), memory.budget());
+  EXPECT_FALSE(memory.grown()) << "nothing more to evict";
+  for (int i = 1000; i < 3000; ++i) table.find_or_add("k" + std::to_string(i)).second.state = i;
+  EXPECT_TRUE(memory.grown()) << "new entries that an eviction could free";
+}
+
 TEST(KeyTableTest, UnderABudgetTheEstimateFollowsNewKeysBetweenCheckpoints) {
   MemoryState state;
   StateMemory memory(1 << 20);
