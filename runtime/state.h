@@ -70,18 +70,28 @@ class StateMemory {
   }
   // A holder has evicted what it could: what is left now is the floor
   // grown() measures from.
-  void settled() { floor_.store(used(), std::memory_order_relaxed); }
+  void settled() {
+    floor_.store(used(), std::memory_order_relaxed);
+    measured_.store(true, std::memory_order_relaxed);
+  }
   // Whether the estimate is over the budget by a quarter of it more than the
   // last eviction left: then evicting again frees at least that. What cannot
   // leave memory (keys, timers, entries touched since the last checkpoint)
   // may alone exceed the budget; measured from the floor, such state does
-  // not make every check say yes.
-  bool grown() const { return used() > std::max(budget_, floor_.load(std::memory_order_relaxed)) + budget_ / 4; }
+  // not make every check say yes. Also true while there is state and no
+  // eviction has run yet: until a checkpoint has seen the entries' encoded
+  // sizes, the estimate counts their slots only, so the first checkpoint
+  // should come early.
+  bool grown() const {
+    if (!measured_.load(std::memory_order_relaxed)) return used() > 0;
+    return used() > std::max(budget_, floor_.load(std::memory_order_relaxed)) + budget_ / 4;
+  }
 
  private:
   const int64_t budget_;
   std::atomic<int64_t> used_{0};
   std::atomic<int64_t> floor_{0};
+  std::atomic<bool> measured_{false};  // settled() was called
 };
 
 // What one holder (a KeyTable) has added to a StateMemory, taken back when

@@ -276,7 +276,12 @@ TEST(KeyTableTest, ShedMemoryEvictsWhatTheCommittedCheckpointWrote) {
 // last eviction could not free, not from the budget alone.
 TEST(StateMemoryTest, GrownCountsFromWhatTheLastEvictionLeft) {
   StateMemory memory(1000);
-  memory.add(1200);
+  EXPECT_FALSE(memory.grown()) << "no state";
+  memory.add(10);
+  EXPECT_TRUE(memory.grown()) << "state no eviction has measured yet: the estimate knows its slots only";
+  memory.settled();
+  EXPECT_FALSE(memory.grown());
+  memory.add(1190);
   EXPECT_FALSE(memory.grown()) << "over, but by less than a quarter of the budget";
   memory.add(100);
   EXPECT_TRUE(memory.grown());
