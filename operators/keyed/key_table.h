@@ -33,12 +33,13 @@
 // several times faster over many keys. Only entries untouched since before the
 // last checkpoint are evicted: their bytes are in the database already (the
 // job runner finishes a checkpoint's commit before the next barrier), so a
-// read brings back exactly what was evicted. Keys, timers and the entries
-// touched within one checkpoint interval stay in memory, so the budget
-// bounds the cold part of the state, not all of it. Between checkpoints the
+// read brings back exactly what was evicted. Between checkpoints the
 // estimate follows the entries coming into memory, so that a job whose
-// state outgrows the budget checkpoints (and evicts) early
-// (StateBackend::over_memory_budget).
+// state outgrows the budget checkpoints early
+// (StateBackend::over_memory_budget); the runner waits for that
+// checkpoint's commit and calls shed_memory(), which may evict what the
+// checkpoint wrote too. Keys and timers stay in memory, and so do the
+// entries touched since the last checkpoint: the budget bounds the rest.
 //
 // Namespace layout (one per operator and task; the keys sort as listed):
 //   kMetaKey  "\0"               -> the operator's own small state (meta)
