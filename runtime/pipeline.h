@@ -36,21 +36,13 @@ struct AnyEmit {
   void watermark(Timestamp) const;
 };
 template <class S>
-concept HasWatermarkHook = requires(S& s, Timestamp t, AnyEmit& emit) {
-  s.on_watermark(t, emit);
-};
+concept HasWatermarkHook = requires(S& s, Timestamp t, AnyEmit& emit) { s.on_watermark(t, emit); };
 template <class S>
-concept HasBindHook = requires(S& s, StageContext& context) {
-  s.bind(context);
-};
+concept HasBindHook = requires(S& s, StageContext& context) { s.bind(context); };
 template <class S>
-concept HasCheckpointHook = requires(S& s, StateWriter& writer) {
-  s.checkpoint(writer);
-};
+concept HasCheckpointHook = requires(S& s, StateWriter& writer) { s.checkpoint(writer); };
 template <class S>
-concept HasShedMemoryHook = requires(S& s) {
-  s.shed_memory();
-};
+concept HasShedMemoryHook = requires(S& s) { s.shed_memory(); };
 template <class S>
 concept HasRestoreHook = requires(S& s, StateReader& reader) {
   { s.restore(reader) } -> std::same_as<Status>;
@@ -83,10 +75,10 @@ class Pipeline {
   template <class F>
   auto filter(F f) const {
     using Out = output_type;
-    static_assert(
-        std::is_invocable_r_v<bool, F&, const Out&> || std::is_invocable_r_v<bool, F&, const Out&, const RecordMeta&>,
-        "filter() takes a predicate bool(const T&) or bool(const T&, const kappa::RecordMeta&), "
-        "where T is the stream's current type");
+    static_assert(std::is_invocable_r_v<bool, F&, const Out&> ||
+                      std::is_invocable_r_v<bool, F&, const Out&, const RecordMeta&>,
+                  "filter() takes a predicate bool(const T&) or bool(const T&, const kappa::RecordMeta&), "
+                  "where T is the stream's current type");
     return append(FilterStage<Out, F>{std::move(f)});
   }
 
@@ -165,8 +157,7 @@ class Pipeline {
   // thread.
   void checkpoint(TaskState& state) {
     for_each_stage([&]<std::size_t I>(auto& stage) {
-      if constexpr (pipeline_detail::HasCheckpointHook<std::decay_t<decltype(stage)>>)
-        stage.checkpoint(state.writer(I));
+      if constexpr (pipeline_detail::HasCheckpointHook<std::decay_t<decltype(stage)>>) stage.checkpoint(state.writer(I));
     });
   }
 
@@ -229,8 +220,9 @@ class Pipeline {
   // Calls f.template operator()<I>(stage I) for every stage, in order.
   template <class F>
   void for_each_stage(F&& f) {
-    [&]<std::size_t... I>(std::index_sequence<I...>) { (f.template operator()<I>(std::get<I>(stages_)), ...); }
-    (std::index_sequence_for<Stages...>{});
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (f.template operator()<I>(std::get<I>(stages_)), ...);
+    }(std::index_sequence_for<Stages...>{});
   }
 
   template <class S>

@@ -148,7 +148,7 @@ class Task {
 };
 
 template <class P, class InCodec, class OutCodec>
-requires Codec<InCodec, typename P::input_type> && Codec<OutCodec, typename P::output_type>
+  requires Codec<InCodec, typename P::input_type> && Codec<OutCodec, typename P::output_type>
 class PipelineTask final : public Task, private StageContext {
  public:
   using In = typename P::input_type;

@@ -4,8 +4,9 @@
 
 namespace kappa {
 
-TaskRunner::TaskRunner(std::unique_ptr<Task> task, std::unique_ptr<PartitionReader> reader, const JobSinks& sinks,
-                       Executor& executor, TaskRunnerOptions options, std::function<void(const Status&)> on_failure)
+TaskRunner::TaskRunner(std::unique_ptr<Task> task, std::unique_ptr<PartitionReader> reader,
+                       const JobSinks& sinks, Executor& executor, TaskRunnerOptions options,
+                       std::function<void(const Status&)> on_failure)
     : task_(std::move(task)),
       reader_(std::move(reader)),
       sinks_(sinks),
@@ -128,8 +129,8 @@ TaskRunner::Turn TaskRunner::process_batches() {
       status = task_->process(batch_, output_);
       if (status.is_ok()) status = write_output();
       if (status.is_ok() && options_.end_to_end_latency != nullptr && !output_.results.empty()) {
-        const auto now =
-            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
+        const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::system_clock::now().time_since_epoch());
         options_.end_to_end_latency->observe(static_cast<double>(now.count() - batch_.back().timestamp) / 1000.0);
       }
     }
