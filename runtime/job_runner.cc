@@ -195,6 +195,20 @@ Status JobRunner::commit_transaction(const std::vector<PartitionPosition>& posit
   return Status::ok();
 }
 
+void JobRunner::scheduled_checkpoint(bool over_memory_budget) {
+  std::vector<TaskRunner*> tasks = all_tasks();
+  // Over the budget, the tasks wait for the commit: then the entries it
+  // wrote are in the database and may leave memory now, not at the next
+  // checkpoint (while new keys arrive faster than checkpoints commit, they
+  // would otherwise all stay).
+  const Status checkpointed = checkpoint(tasks, over_memory_budget ? CommitWait::kDone : CommitWait::kBackground);
+  handle_checkpoint(checkpointed, "the periodic commit");
+  if (over_memory_budget && checkpointed.is_ok()) {
+    for (TaskRunner* task : tasks) task->shed_memory();
+  }
+  for (TaskRunner* task : tasks) task->resume();
+}
+
 void JobRunner::handle_checkpoint(const Status& status, const char* what) {
   if (status.is_ok() || failed()) return;
   // Lost output is fatal. Anything else (a slow broker, a commit refused
@@ -302,17 +316,7 @@ Status JobRunner::run() {
       if (memory_due && now < next_commit) {
         spdlog::debug("checkpoint brought forward: keyed state is over its memory budget (--state-memory)");
       }
-      std::vector<TaskRunner*> tasks = all_tasks();
-      // Over the budget, the tasks wait for the commit: then the entries it
-      // wrote are in the database and may leave memory now, not at the next
-      // checkpoint (while new keys arrive faster than checkpoints commit,
-      // they would otherwise all stay).
-      const Status checkpointed = checkpoint(tasks, memory_due ? CommitWait::kDone : CommitWait::kBackground);
-      handle_checkpoint(checkpointed, "the periodic commit");
-      if (memory_due && checkpointed.is_ok()) {
-        for (TaskRunner* task : tasks) task->shed_memory();
-      }
-      for (TaskRunner* task : tasks) task->resume();
+      scheduled_checkpoint(memory_due);
       last_commit = std::chrono::steady_clock::now();
       next_commit = last_commit + options_.commit_interval;
     }

@@ -139,6 +139,9 @@ class JobRunner final : private SourceListener {
   Status commit_transaction(const std::vector<PartitionPosition>& positions, uint64_t checkpoint_id);
   // Fails the job if the checkpoint lost output; logs anything else.
   void handle_checkpoint(const Status& status, const char* what);
+  // The checkpoint run() takes when the interval is up, or sooner when the
+  // state is over its memory budget; resumes the tasks after it.
+  void scheduled_checkpoint(bool over_memory_budget);
   std::vector<TaskRunner*> all_tasks();
   bool all_finished();
 

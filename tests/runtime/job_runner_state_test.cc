@@ -163,19 +163,29 @@ TEST(JobRunnerStateTest, AFailedBackgroundCommitStopsTheJobWithoutCommittingItsP
   EXPECT_EQ(index_of(events, "checkpoint 3"), events.size()) << "no checkpoint after the failure: " << join(events);
 }
 
+// A job reading 5 records a poll, with a backend whose budget a test can say
+// it is over (GatedState::set_over_budget), memory checkpoints at least
+// 50 ms apart, and periodic ones every `interval`.
+struct BudgetedJob {
+  explicit BudgetedJob(std::chrono::milliseconds interval) : options(runner_options(interval, &stop)) {
+    source.on_poll = [](FakeSource& s) { s.append(0, 5); };
+    options.memory_checkpoint_gap = 50ms;
+    options.state = &state;
+  }
+  EventLog log;
+  JobSink sink{log};
+  std::atomic<bool> stop{false};
+  FakeSource source{{.partitions = {0}, .records = 0, .strict = false}, sink, log};
+  GatedState state{log};
+  JobRunnerOptions options;
+};
+
 // Over its memory budget, the backend gets checkpoints (which evict) before
 // the interval is up, each at least memory_checkpoint_gap after the one
 // before; under it, only the interval's.
 TEST(JobRunnerStateTest, StateOverItsMemoryBudgetBringsCheckpointsForward) {
-  EventLog log;
-  JobSink sink(log);
-  std::atomic<bool> stop{false};
-  FakeSource source({.partitions = {0}, .records = 0, .strict = false}, sink, log);
-  GatedState state(log);
-  source.on_poll = [&](FakeSource& s) { s.append(0, 5); };
-  JobRunnerOptions options = runner_options(std::chrono::hours(1), &stop);
-  options.memory_checkpoint_gap = 50ms;
-  options.state = &state;
+  BudgetedJob job(std::chrono::hours(1));
+  auto& [log, sink, stop, source, state, options] = job;
   JobRunner runner(options, source, JobSinks(&sink), make_factory());
   uint64_t under_budget = 0;
   uint64_t over_budget = 0;
@@ -221,15 +231,8 @@ struct ShedLoggerSpec {
 // drop state: what it wrote may leave memory at once. Periodic checkpoints
 // commit in the background and leave state as it is.
 TEST(JobRunnerStateTest, OverItsBudgetATaskShedsStateOnceTheCheckpointIsCommitted) {
-  EventLog log;
-  JobSink sink(log);
-  std::atomic<bool> stop{false};
-  FakeSource source({.partitions = {0}, .records = 0, .strict = false}, sink, log);
-  GatedState state(log);
-  source.on_poll = [&](FakeSource& s) { s.append(0, 5); };
-  JobRunnerOptions options = runner_options(100ms, &stop);
-  options.memory_checkpoint_gap = 50ms;
-  options.state = &state;
+  BudgetedJob job(100ms);
+  auto& [log, sink, stop, source, state, options] = job;
   TaskFactory factory = [&](const PartitionId& partition) -> std::unique_ptr<Task> {
     auto p = pipeline<std::string>().then(ShedLoggerSpec{&log});
     return std::make_unique<PipelineTask<decltype(p), TestCodec, BytesCodec>>(partition, ErrorPolicy::kFail, p,
