@@ -147,10 +147,20 @@ class StateMemoryCharge {
 class StateReader {
  public:
   virtual ~StateReader() = default;
-  // Calls f(key, value) for every entry, in ascending byte order of the
-  // keys; the views last for the call. Stops at, and returns, the first
-  // error f returns, or an error reading the entries.
-  virtual Status scan(const std::function<Status(std::string_view key, std::string_view value)>& f) = 0;
+  // Calls f(key, value) for every entry with `from` <= key < `to` (an empty
+  // `to`: to the last entry), in ascending byte order of the keys; the views
+  // last for the call. Stops at, and returns, the first error f returns, or
+  // an error reading the entries.
+  virtual Status scan(std::string_view from, std::string_view to,
+                      const std::function<Status(std::string_view key, std::string_view value)>& f) = 0;
+  // Every entry.
+  Status scan(const std::function<Status(std::string_view key, std::string_view value)>& f) { return scan({}, {}, f); }
+  // Calls f(key, value) for the entries with `from` <= key < `to`, in
+  // ascending byte order, until f returns false; the views last for the
+  // call. For short reads done often (a keyed table's due timers), where
+  // scan() is for reading a whole namespace once. Reads what scan() reads.
+  virtual Status scan_range(std::string_view from, std::string_view to,
+                            const std::function<bool(std::string_view key, std::string_view value)>& f) = 0;
   // The value of one entry, nothing if it has none. Like scan(), it reads
   // the state as of the last checkpoint (or restore).
   virtual Result<std::optional<std::string>> get(std::string_view key) = 0;

@@ -64,7 +64,8 @@ class WorkingDb;
 
 // The layout of the state directory, the meta entries and the manifest.
 // A store refuses a state directory written in another version.
-inline constexpr int kStateFormatVersion = 1;
+// 2: keyed tables keep a timer index (operators/keyed/key_table.h).
+inline constexpr int kStateFormatVersion = 2;
 
 // Exactly-once: given partitions, the next offset the consumer group
 // committed for each that has one (the positions the last committed output

@@ -96,11 +96,25 @@ class RocksTaskState::StageReader final : public StateReader {
   StageReader(WorkingDb& db, const std::string& prefix, std::size_t stage, StateMemory* memory)
       : db_(db), prefix_(prefix), end_(prefix_end(prefix)), stage_(stage), memory_(memory) {}
 
-  Status scan(const std::function<Status(std::string_view key, std::string_view value)>& f) override {
+  using StateReader::scan;
+  Status scan(std::string_view from, std::string_view to,
+              const std::function<Status(std::string_view key, std::string_view value)>& f) override {
     rocksdb::ColumnFamilyHandle* family = db_.find_stage_family(stage_);
     if (family == nullptr) return Status::ok();  // nothing was ever written to this stage
-    return db_.scan(family, prefix_, end_,
+    const std::string first = prefix_ + std::string(from);
+    const std::string end = to.empty() ? end_ : prefix_ + std::string(to);
+    return db_.scan(family, first, end,
                     [&](std::string_view key, std::string_view value) { return f(key.substr(prefix_.size()), value); });
+  }
+
+  Status scan_range(std::string_view from, std::string_view to,
+                    const std::function<bool(std::string_view key, std::string_view value)>& f) override {
+    rocksdb::ColumnFamilyHandle* family = db_.find_stage_family(stage_);
+    if (family == nullptr) return Status::ok();
+    key_.assign(prefix_).append(from);
+    range_end_.assign(prefix_).append(to);
+    return db_.scan_range(family, key_, range_end_,
+                          [&](std::string_view key, std::string_view value) { return f(key.substr(prefix_.size()), value); });
   }
 
   Result<std::optional<std::string>> get(std::string_view key) override {
@@ -128,7 +142,8 @@ class RocksTaskState::StageReader final : public StateReader {
   const std::string end_;
   const std::size_t stage_;
   StateMemory* const memory_;
-  std::string key_;                // get()'s RocksDB key, reused
+  std::string key_;                // get()'s RocksDB key, or scan_range()'s first, reused
+  std::string range_end_;          // scan_range()'s end, reused
   std::vector<std::string> keys_;  // get_many()'s, reused
 };
 

@@ -281,6 +281,18 @@ Status WorkingDb::scan(rocksdb::ColumnFamilyHandle* family, std::string_view low
   return queue.reader_status();
 }
 
+Status WorkingDb::scan_range(rocksdb::ColumnFamilyHandle* family, std::string_view lower, std::string_view upper,
+                             const std::function<bool(std::string_view key, std::string_view value)>& f) {
+  const rocksdb::Slice upper_bound = slice(upper);
+  rocksdb::ReadOptions options;
+  options.iterate_upper_bound = &upper_bound;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, family));
+  for (it->Seek(slice(lower)); it->Valid(); it->Next()) {
+    if (!f(it->key().ToStringView(), it->value().ToStringView())) break;
+  }
+  return from_rocksdb(it->status(), "cannot read the state database");
+}
+
 Result<StoredMeta> WorkingDb::read_meta() {
   StoredMeta meta;
   const std::string lower;

@@ -9,7 +9,9 @@
 // step touches only the keys whose timers are due, in time order and, within
 // a time, in the order they were set, which is deterministic for a given
 // input. The sequence numbers go into checkpoints, so a restored table fires
-// its timers in the same order.
+// its timers in the same order. Checkpoints also keep a timer index, in
+// that order, so that the timers of evicted entries need not stay in memory
+// (below).
 //
 // Checkpoints (runtime/state.h). An entry touched through find_or_add(),
 // schedule() or a due timer is dirty; checkpoint() puts the dirty keys and
@@ -27,10 +29,13 @@
 // share of the excess, coldest entries first (those untouched for the most
 // checkpoints), keeping only their keys; a restore loads entries only while
 // there is room (the keys evicted after it ran out can take the estimate
-// over the budget until the first checkpoint). An evicted entry is read back
-// when a record (StateReader::get) or its timer next needs it; timers due
-// together read theirs back in batches (StateReader::get_many), which is
-// several times faster over many keys. Only entries untouched since before the
+// over the budget until the first checkpoint). An evicted entry's timer
+// leaves memory with it: the timer index in the database has it. An evicted
+// entry is read back when a record (StateReader::get) needs it, or when its
+// timer is due (a watermark step reads the index's due timers,
+// StateReader::scan_range); timers due together read theirs back in batches
+// (StateReader::get_many), which is several times faster over many keys.
+// Only entries untouched since before the
 // last checkpoint are evicted: their bytes are in the database already (the
 // job runner finishes a checkpoint's commit before the next barrier), so a
 // read brings back exactly what was evicted. Between checkpoints the
@@ -38,20 +43,26 @@
 // state outgrows the budget checkpoints early
 // (StateBackend::over_memory_budget); the runner waits for that
 // checkpoint's commit and calls shed_memory(), which may evict what the
-// checkpoint wrote too. Keys and timers stay in memory, and so do the
-// entries touched since the last checkpoint: the budget bounds the rest.
+// checkpoint wrote too. The keys of evicted entries stay in memory, and so
+// do the entries touched since the last checkpoint: the budget bounds the
+// rest.
 //
 // Namespace layout (one per operator and task; the keys sort as listed):
 //   kMetaKey  "\0"               -> the operator's own small state (meta)
 //   kKeyTag   "\1" + state key   -> timer (i64), timer sequence (varint), the
 //                                   operator's bytes for the key's state
-// where the state key is key.h's append_state_key(): byte order is key order.
+//   kTimerTag "\2" + time + timer sequence
+//                                -> state key: one entry per key entry
+//                                   with a timer, in firing order
+// where the state key is key.h's append_state_key() (byte order is key
+// order), and time and sequence are append_state_key()'s too (8 bytes each).
 //
 // Thread use: one task's thread, like the operator that owns the table.
 #pragma once
 
 #include <absl/container/flat_hash_map.h>
 #include <absl/container/flat_hash_set.h>
+#include <absl/hash/hash.h>
 
 #include <algorithm>
 #include <cmath>
@@ -59,9 +70,9 @@
 #include <functional>
 #include <map>
 #include <optional>
-#include <span>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -110,12 +121,14 @@ class KeyTable {
     Timestamp timer = kMaxTimestamp;  // the pending timer, if any
     uint64_t timer_sequence = 0;      // which bucket entry is the pending timer; 0: none was ever set
     bool dirty = false;               // changed since the last checkpoint
+    bool indexed = false;             // the timer index has this timer (as of the last checkpoint)
     uint32_t touched_in = 0;          // the checkpoint interval it was last touched in (0: not since restored)
   };
   using Entry = std::pair<const K, Slot>;
 
   static constexpr std::string_view kMetaKey{"\0", 1};
   static constexpr char kKeyTag = '\1';
+  static constexpr char kTimerTag = '\2';
 
   // The key's entry, created (with a default State, or make_state()'s) if it
   // has none. Valid until the next find_or_add() or forget().
@@ -151,35 +164,24 @@ class KeyTable {
   // (after `now`) or forget the key.
   template <class F>
   void run_timers(Timestamp now, F&& due) {
-    while (!timers_.empty() && timers_.begin()->first <= now) {
-      auto bucket = timers_.extract(timers_.begin());
-      const std::vector<Timer>& timers = bucket.mapped();
-      for (std::size_t begin = 0; begin < timers.size(); begin += kReadBackChunk) {
-        const std::span<const Timer> chunk(timers.data() + begin, std::min(kReadBackChunk, timers.size() - begin));
-        if (!evicted_.empty()) read_back(chunk);
-        for (const Timer& timer : chunk) {
-          auto it = find(timer.key);
-          if (it == map_.end() || it->second.timer_sequence != timer.sequence) continue;  // superseded or forgotten
-          it->second.timer = kMaxTimestamp;
-          touch(*it);
-          due(*it);
-        }
-      }
+    const TimerPosition all_due{now, kLastSequence};
+    for (;;) {
+      // Evicted entries' timers are in the index only: bring the due ones
+      // into memory, a chunk at a time, then fire what is in memory up to
+      // where the chunk ends.
+      const TimerPosition through = evicted_.empty() ? all_due : read_back_due(now);
+      fire_resident(through, due);
+      if (through == all_due) return;
     }
   }
 
   // Drops the key and its state.
   void forget(const K& key) {
-    auto it = map_.find(key);
+    auto it = find(key);  // an evicted entry is read back: its timer leaves the index
+    if (it == map_.end()) return;
     // Listed before the erase: `key` may be the entry's own.
-    if (it == map_.end()) {
-      auto evicted = evicted_.find(key);
-      if (evicted == evicted_.end()) return;
-      if (tracking_) forgotten_.push_back(key);
-      evicted_.erase(evicted);
-      return;
-    }
     if (tracking_) forgotten_.push_back(key);
+    unindex(it->second);
     map_.erase(it);
   }
 
@@ -187,6 +189,13 @@ class KeyTable {
   std::size_t size() const { return map_.size() + evicted_.size(); }
   // Keys whose state is in memory.
   std::size_t resident() const { return map_.size(); }
+  // Timer entries in memory: one for each resident key's pending timer, and
+  // stale ones not yet dropped.
+  std::size_t timers_in_memory() const {
+    std::size_t n = 0;
+    for (const auto& [time, bucket] : timers_) n += bucket.timers.size();
+    return n;
+  }
 
   // Calls f(const K&, const State&) for every key in memory, in no
   // particular order.
@@ -204,6 +213,7 @@ class KeyTable {
   void checkpoint(StateWriter& out, std::string_view meta, WriteState&& write_state) {
     std::string entry_key;
     std::string value;
+    std::string index_key;
     std::size_t written = 0;
     std::size_t written_bytes = 0;
     auto put = [&](const K& key, Slot& slot) {
@@ -216,7 +226,17 @@ class KeyTable {
       slot.dirty = false;
       ++written;
       written_bytes += value.size();
+      if (!slot.indexed && slot.timer != kMaxTimestamp) {
+        set_index_key({slot.timer, slot.timer_sequence}, index_key);
+        out.put(index_key, std::string_view(entry_key).substr(1));
+        slot.indexed = true;
+      }
     };
+    for (const TimerPosition& timer : unindexed_) {
+      set_index_key(timer, index_key);
+      out.remove(index_key);
+    }
+    unindexed_.clear();
     // A key forgotten and then added again is put below.
     for (const K& key : forgotten_) {
       if (map_.contains(key)) continue;
@@ -290,10 +310,24 @@ class KeyTable {
     std::size_t seen_bytes = 0;
     bool has_meta = false;
     K key{};
-    KAPPA_RETURN_IF_ERROR(in.scan([&](std::string_view entry_key, std::string_view value) -> Status {
+    // With a budget, an evicted entry's timer is found in the timer index
+    // only: it must hold the key entries' timers, no more, no less.
+    const bool read_index = restored.memory_ != nullptr;
+    TimerDigest timers;
+    TimerDigest index;
+    auto read_entry = [&](std::string_view entry_key, std::string_view value) -> Status {
       if (entry_key == kMetaKey) {
         has_meta = true;
         return read_meta(value);
+      }
+      if (!entry_key.empty() && entry_key.front() == kTimerTag) {
+        if (!read_index) return bad("an entry whose key is neither the meta entry nor a key's");
+        TimerPosition timer;
+        if (!parse_index_key(entry_key, timer) || !parse_state_key(value, key)) {
+          return bad("a malformed timer index entry");
+        }
+        index.add(timer, value);
+        return Status::ok();
       }
       if (entry_key.empty() || entry_key.front() != kKeyTag || !parse_state_key(entry_key.substr(1), key)) {
         return bad("an entry whose key is neither the meta entry nor a key's");
@@ -308,19 +342,28 @@ class KeyTable {
       Timestamp timer;
       uint64_t sequence;
       if (!decode_timer(value, timer, sequence)) return bad("a key entry too short for its timer");
+      if (timer != kMaxTimestamp) timers.add({timer, sequence}, entry_key.substr(1));
       if (load) {
         Result<State> state = read_state(std::as_const(key), value);
         if (!state.is_ok()) return state.status();
-        restored.map_.try_emplace(key, Slot{std::move(state).value(), timer, sequence});
+        restored.map_.try_emplace(key, stored_slot(std::move(state).value(), timer, sequence));
+        if (timer != kMaxTimestamp) restored.add_timer({timer, sequence}, key);
       } else {
         restored.evicted_.insert(key);
       }
-      if (timer != kMaxTimestamp) restored.timers_[timer].push_back({key, sequence});
       restored.next_sequence_ = std::max(restored.next_sequence_, sequence + 1);
       return Status::ok();
-    }));
-    for (auto& [time, bucket] : restored.timers_) {
-      std::sort(bucket.begin(), bucket.end(), [](const Timer& a, const Timer& b) { return a.sequence < b.sequence; });
+    };
+    if (read_index) {
+      KAPPA_RETURN_IF_ERROR(in.scan(read_entry));
+      if (!(timers == index)) return bad("the timer index does not match the key entries' timers");
+    } else {
+      // Without a budget the index is not read (it has as many entries as
+      // there are timers, and a restore reads them all): only what is
+      // before and after it. A restore with a budget checks it.
+      const char index_tag[] = {kTimerTag, kTimerTag + 1};
+      KAPPA_RETURN_IF_ERROR(in.scan({}, {&index_tag[0], 1}, read_entry));
+      KAPPA_RETURN_IF_ERROR(in.scan({&index_tag[1], 1}, {}, read_entry));
     }
     if (seen > 0) restored.value_bytes_ = static_cast<double>(seen_bytes) / static_cast<double>(seen);
     restored.charge_.set(restored.memory_, restored.estimate());
@@ -333,6 +376,33 @@ class KeyTable {
     K key;
     uint64_t sequence;
   };
+  // A timer's place in firing order.
+  struct TimerPosition {
+    Timestamp time;
+    uint64_t sequence;
+    bool operator==(const TimerPosition&) const = default;
+  };
+  static constexpr uint64_t kLastSequence = UINT64_MAX;
+  // What restore() compares the key entries' timers and the timer index by:
+  // how many, and a sum of hashes of (time, sequence, state key), which does
+  // not depend on the order they are added in.
+  struct TimerDigest {
+    uint64_t count = 0;
+    uint64_t sum = 0;
+    void add(TimerPosition timer, std::string_view state_key) {
+      ++count;
+      sum += absl::Hash<std::tuple<Timestamp, uint64_t, absl::string_view>>{}(
+          {timer.time, timer.sequence, {state_key.data(), state_key.size()}});
+    }
+    bool operator==(const TimerDigest&) const = default;
+  };
+  // The timers in memory due at one time: in sequence order, unless an
+  // entry read back added its own after later ones (then sorted before
+  // they fire).
+  struct Bucket {
+    std::vector<Timer> timers;
+    bool sorted = true;
+  };
   // Due timers whose evicted entries are read back together (read_back):
   // enough that a fire over most keys finds several of them in each database
   // block it reads (reading them back one at a time, bench/state_memory_bench
@@ -342,10 +412,106 @@ class KeyTable {
   static constexpr std::size_t kReadBackChunk = 65536;
 
   void set_timer(Entry& entry, Timestamp when) {
+    unindex(entry.second);
     entry.second.timer = when;
     entry.second.timer_sequence = next_sequence_++;
-    timers_[when].push_back({entry.first, entry.second.timer_sequence});
+    add_timer({when, entry.second.timer_sequence}, entry.first);
     touch(entry);
+  }
+
+  void add_timer(TimerPosition timer, const K& key) {
+    Bucket& bucket = timers_[timer.time];
+    if (!bucket.timers.empty() && bucket.timers.back().sequence > timer.sequence) bucket.sorted = false;
+    bucket.timers.push_back({key, timer.sequence});
+  }
+
+  // The slot's timer leaves the index at the next checkpoint (it is about to
+  // change, fire or go with its key).
+  void unindex(Slot& slot) {
+    if (!slot.indexed) return;
+    unindexed_.push_back({slot.timer, slot.timer_sequence});
+    slot.indexed = false;
+  }
+
+  // Fires the timers in memory up to `through`, in order: see run_timers().
+  template <class F>
+  void fire_resident(TimerPosition through, F& due) {
+    while (!timers_.empty() && timers_.begin()->first <= through.time) {
+      auto node = timers_.extract(timers_.begin());
+      const Timestamp time = node.key();
+      std::vector<Timer>& timers = node.mapped().timers;
+      if (!node.mapped().sorted) {
+        std::sort(timers.begin(), timers.end(), [](const Timer& a, const Timer& b) { return a.sequence < b.sequence; });
+      }
+      const std::size_t end =
+          time < through.time ? timers.size()
+                              : static_cast<std::size_t>(std::upper_bound(timers.begin(), timers.end(), through.sequence,
+                                                                          [](uint64_t sequence, const Timer& timer) {
+                                                                            return sequence < timer.sequence;
+                                                                          }) -
+                                                         timers.begin());
+      for (std::size_t i = 0; i < end; ++i) {
+        auto it = map_.find(timers[i].key);
+        // Not in memory: forgotten, or evicted (the index has its timer).
+        if (it == map_.end() || it->second.timer != time || it->second.timer_sequence != timers[i].sequence) continue;
+        unindex(it->second);
+        it->second.timer = kMaxTimestamp;
+        touch(*it);
+        due(*it);
+      }
+      if (end == timers.size()) continue;
+      // The rest are after `through`: back in the map for the next chunk.
+      timers.erase(timers.begin(), timers.begin() + static_cast<std::ptrdiff_t>(end));
+      auto inserted = timers_.insert(std::move(node));
+      if (!inserted.inserted) {  // due() set timers at that time too
+        for (Timer& timer : inserted.node.mapped().timers) add_timer({time, timer.sequence}, timer.key);
+      }
+      return;
+    }
+  }
+
+  // Reads back, in timer order, the evicted entries whose timers are due at
+  // `now`, up to kReadBackChunk of them; their timers join those in memory.
+  // Returns how far the timers in memory are now complete: up to the last
+  // one read back when the chunk filled, all those due at `now` otherwise.
+  //
+  // The index is read from cold_from_ on. Behind it, no evicted entry has a
+  // due timer: only eviction makes new ones (and sets it back to the index's
+  // start), and the index's entries for timers set later are after it.
+  TimerPosition read_back_due(Timestamp now) {
+    const TimerPosition all_due{now, kLastSequence};
+    if (now < cold_next_) return all_due;
+    TimerPosition through = all_due;
+    std::vector<K> keys;
+    std::string last;                  // the last index key read
+    Timestamp next = kMaxTimestamp;    // the first timer after `now` in the index
+    bool damaged = false;
+    const char index_end = kTimerTag + 1;
+    const Status read = cold_->scan_range(cold_from_, {&index_end, 1}, [&](std::string_view key, std::string_view value) {
+      TimerPosition timer;
+      K owned{};
+      if (!parse_index_key(key, timer) || !parse_state_key(value, owned)) {
+        damaged = true;
+        return false;
+      }
+      if (timer.time > now) {
+        next = timer.time;
+        return false;
+      }
+      last.assign(key);
+      // Keys in memory have their timers there; others were forgotten.
+      if (!evicted_.contains(owned)) return true;
+      keys.push_back(std::move(owned));
+      if (keys.size() < kReadBackChunk) return true;
+      through = timer;
+      next = kMinTimestamp;  // unknown: read on from `last`
+      return false;
+    });
+    check_read_back(damaged ? Status::corruption("a timer index entry is malformed") : read);
+    if (!last.empty()) cold_from_ = last.append(1, '\0');
+    cold_next_ = next;
+    read_back(keys);
+    return through;
   }
 
   void touch(Entry& entry) {
@@ -364,28 +530,24 @@ class KeyTable {
     auto evicted = evicted_.find(key);
     if (evicted == evicted_.end()) return it;
     K owned = *evicted;
-    evicted_.erase(evicted);
     std::string entry_key;
     set_entry_key(owned, entry_key);
     Result<std::optional<std::string>> bytes = cold_->get(entry_key);
-    Slot slot = evicted_slot(owned, bytes.status(), bytes.is_ok() ? *bytes : std::nullopt);
-    auto read_back = map_.try_emplace(std::move(owned), std::move(slot)).first;
-    grew();
-    return read_back;
+    return bring_back(std::move(owned), bytes.status(), bytes.is_ok() ? *bytes : std::nullopt);
   }
 
-  // Brings the evicted entries among the timers' keys back into memory, in
-  // one StateReader::get_many(): a fire of many timers (a window end that
-  // many keys share, the end of a bounded input) reading them back one
-  // find() at a time spends most of its time in the database.
-  void read_back(std::span<const Timer> timers) {
+  // Brings evicted entries back into memory, in one
+  // StateReader::get_many(): a fire of many timers (a window end that many
+  // keys share, the end of a bounded input) reading them back one find() at
+  // a time spends most of its time in the database.
+  void read_back(std::vector<K>& keys) {
+    if (keys.empty()) return;
     std::vector<std::pair<std::string, K>> wanted;  // the entry key, the key
-    for (const Timer& timer : timers) {
-      if (!evicted_.contains(timer.key)) continue;
-      wanted.emplace_back(std::string(), timer.key);
-      set_entry_key(timer.key, wanted.back().first);
+    wanted.reserve(keys.size());
+    for (K& key : keys) {
+      wanted.emplace_back(std::string(), std::move(key));
+      set_entry_key(wanted.back().second, wanted.back().first);
     }
-    if (wanted.empty()) return;
     std::sort(wanted.begin(), wanted.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     wanted.erase(
         std::unique(wanted.begin(), wanted.end(), [](const auto& a, const auto& b) { return a.first == b.first; }),
@@ -395,26 +557,29 @@ class KeyTable {
     for (auto& [entry_key, key] : wanted) entry_keys.push_back(std::move(entry_key));
     std::vector<std::optional<std::string>> values(wanted.size());
     const Status read = cold_->get_many(entry_keys, [&](std::size_t i, std::string_view value) { values[i] = value; });
-    for (std::size_t i = 0; i < wanted.size(); ++i) {
-      K& key = wanted[i].second;
-      Slot slot = evicted_slot(key, read, values[i]);
-      evicted_.erase(key);
-      map_.try_emplace(std::move(key), std::move(slot));
-      grew();
-    }
+    for (std::size_t i = 0; i < wanted.size(); ++i) bring_back(std::move(wanted[i].second), read, values[i]);
   }
 
-  // The slot of an evicted entry, read back as `bytes` (nullopt: not found)
-  // by a read that returned `read`.
-  Slot evicted_slot(const K& key, const Status& read, const std::optional<std::string>& bytes) {
+  // Puts an evicted entry, read back as `bytes` (nullopt: not found) by a
+  // read that returned `read`, back into memory, its timer too.
+  typename key_table_detail::Map<K, Slot>::iterator bring_back(K key, const Status& read,
+                                                               const std::optional<std::string>& bytes) {
     Result<Slot> slot = !read.is_ok() ? Result<Slot>(read)
                         : !bytes      ? Result<Slot>(Status::not_found("the entry is missing"))
                                       : decode_slot(key, *bytes, read_state_);
-    // The entry was in the database when it was evicted: only a damaged or
-    // vanished database loses it, and the state cannot go on without it.
-    KAPPA_CHECK(slot.is_ok(), "keyed state: an entry evicted under --state-memory cannot be read back (" +
-                                  slot.status().message() + "); restart the job to restore its last checkpoint");
-    return std::move(slot).value();
+    check_read_back(slot.status());
+    evicted_.erase(key);
+    if (slot->timer != kMaxTimestamp) add_timer({slot->timer, slot->timer_sequence}, key);
+    auto it = map_.try_emplace(std::move(key), std::move(slot).value()).first;
+    grew();
+    return it;
+  }
+
+  // The entries were in the database when they were evicted: only a damaged
+  // or vanished database loses them, and the state cannot go on without.
+  static void check_read_back(const Status& read) {
+    KAPPA_CHECK(read.is_ok(), "keyed state: an entry evicted under --state-memory cannot be read back (" +
+                                  read.message() + "); restart the job to restore its last checkpoint");
   }
 
   // An entry came into memory. With a budget, every kChargeEvery of them
@@ -443,13 +608,21 @@ class KeyTable {
     }
     Result<State> state = read_state(key, value);
     if (!state.is_ok()) return state.status();
-    return Slot{std::move(state).value(), timer, sequence};
+    return stored_slot(std::move(state).value(), timer, sequence);
+  }
+  // The slot of an entry as the database has it.
+  static Slot stored_slot(State state, Timestamp timer, uint64_t sequence) {
+    Slot slot{std::move(state), timer, sequence};
+    slot.indexed = timer != kMaxTimestamp;
+    return slot;
   }
 
   // Estimated bytes of one entry in memory: its slot (the table keeps about
-  // 1 slot in 8 empty) and, standing in for what the state holds outside
-  // the slot, its encoded size.
-  static double entry_bytes(double encoded_bytes) { return sizeof(Entry) * 8.0 / 7.0 + encoded_bytes; }
+  // 1 slot in 8 empty), its timer's and, standing in for what the state
+  // holds outside the slot, its encoded size.
+  static double entry_bytes(double encoded_bytes) {
+    return sizeof(Entry) * 8.0 / 7.0 + sizeof(Timer) + encoded_bytes;
+  }
   // And of an evicted key: its slot in evicted_.
   static constexpr double kEvictedKeyBytes = (sizeof(K) + 1) * 8.0 / 7.0;
   int64_t estimate() const {
@@ -483,26 +656,68 @@ class KeyTable {
       cold.resize(share);
     }
     if (cold.empty()) return;
+    // The evicted entries' timers leave memory too; the index has them.
+    std::vector<TimerPosition> timers;
     for (const auto& [touched_in, key] : cold) {
+      auto it = map_.find(*key);
+      const Slot& slot = it->second;
+      KAPPA_CHECK(slot.indexed || slot.timer == kMaxTimestamp, "keyed state: evicting an entry whose timer is not indexed");
+      if (slot.indexed) timers.push_back({slot.timer, slot.timer_sequence});
       K owned = *key;
-      map_.erase(owned);  // erasing moves no other entry, so the other pointers stay valid
+      map_.erase(it);  // erasing moves no other entry, so the other pointers stay valid
       evicted_.insert(std::move(owned));
     }
     map_.rehash(0);  // give the slots back
+    forget_timers(timers);
+    // Entries evicted now may have timers behind where the index was read.
+    cold_from_.assign(1, kTimerTag);
+    cold_next_ = kMinTimestamp;
     charge_.set(memory_, estimate());
+  }
+
+  // Drops the entries of `timers` (the timers of evicted entries) from the
+  // buckets in memory.
+  void forget_timers(std::vector<TimerPosition>& timers) {
+    std::sort(timers.begin(), timers.end(),
+              [](const TimerPosition& a, const TimerPosition& b) { return a.time < b.time; });
+    absl::flat_hash_set<uint64_t> sequences;
+    for (std::size_t begin = 0, end = 0; begin < timers.size(); begin = end) {
+      const Timestamp time = timers[begin].time;
+      sequences.clear();
+      for (end = begin; end < timers.size() && timers[end].time == time; ++end) sequences.insert(timers[end].sequence);
+      auto bucket = timers_.find(time);
+      if (bucket == timers_.end()) continue;
+      std::erase_if(bucket->second.timers, [&](const Timer& timer) { return sequences.contains(timer.sequence); });
+      if (bucket->second.timers.empty()) {
+        timers_.erase(bucket);
+      } else {
+        bucket->second.timers.shrink_to_fit();
+      }
+    }
   }
 
   static void set_entry_key(const K& key, std::string& out) {
     out.assign(1, kKeyTag);
     append_state_key(key, out);
   }
+  static void set_index_key(TimerPosition timer, std::string& out) {
+    out.assign(1, kTimerTag);
+    append_state_key(timer.time, out);
+    append_state_key(timer.sequence, out);
+  }
+  static bool parse_index_key(std::string_view key, TimerPosition& timer) {
+    constexpr std::size_t kBytes = sizeof(Timestamp);
+    return key.size() == 1 + 2 * kBytes && key.front() == kTimerTag &&
+           parse_state_key(key.substr(1, kBytes), timer.time) && parse_state_key(key.substr(1 + kBytes), timer.sequence);
+  }
 
   key_table_detail::Map<K, Slot> map_;
-  std::map<Timestamp, std::vector<Timer>> timers_;
+  std::map<Timestamp, Bucket> timers_;  // of the entries in memory (some stale: see the top)
   uint64_t next_sequence_ = 1;  // 0 is no timer's, so a fresh slot matches no stale bucket entry
   bool tracking_ = false;       // whether dirty_ and forgotten_ list changes (after the first checkpoint or a restore)
   std::vector<K> dirty_;        // keys that became dirty since the last checkpoint, some twice
   std::vector<K> forgotten_;    // keys forgotten since the last checkpoint
+  std::vector<TimerPosition> unindexed_;  // timers to remove from the index at the next checkpoint
   uint32_t interval_ = 1;       // checkpoint intervals so far, this one included (touched_in's clock)
   double value_bytes_ = 0;      // the average encoded entry at the last checkpoint or restore
 
@@ -511,6 +726,8 @@ class KeyTable {
   StateReader* cold_ = nullptr;                                          // where evicted entries are read back
   std::function<Result<State>(const K&, std::string_view)> read_state_;  // restore()'s, kept for them
   key_table_detail::Set<K> evicted_;                                     // keys whose entry is in cold_ only
+  std::string cold_from_ = std::string(1, kTimerTag);  // where read_back_due() reads the index from
+  Timestamp cold_next_ = kMinTimestamp;  // the first timer in the index from there; kMinTimestamp: not known
   StateMemoryCharge charge_;                                             // this table's part of memory_
   uint32_t grown_since_charge_ = 0;                                      // entries come into memory since charge_.set
 };

@@ -70,8 +70,20 @@ class MemoryStageState final : public StateWriter, public StateReader {
     pending_.clear();
   }
 
-  Status scan(const std::function<Status(std::string_view key, std::string_view value)>& f) override {
-    for (const auto& [key, value] : entries) KAPPA_RETURN_IF_ERROR(f(key, value));
+  using StateReader::scan;
+  Status scan(std::string_view from, std::string_view to,
+              const std::function<Status(std::string_view key, std::string_view value)>& f) override {
+    for (auto it = entries.lower_bound(from); it != entries.end() && (to.empty() || it->first < to); ++it) {
+      KAPPA_RETURN_IF_ERROR(f(it->first, it->second));
+    }
+    return Status::ok();
+  }
+
+  Status scan_range(std::string_view from, std::string_view to,
+                    const std::function<bool(std::string_view key, std::string_view value)>& f) override {
+    for (auto it = entries.lower_bound(from); it != entries.end() && it->first < to; ++it) {
+      if (!f(it->first, it->second)) break;
+    }
     return Status::ok();
   }
 

@@ -57,7 +57,9 @@ Status run_with_restore(const P& prototype, const std::vector<Element<typename P
 
 // How many restores from spoilt copies of `state` succeeded, by the way one
 // entry of stage `stage` was spoilt. restore(MemoryState&) -> Status
-// restores a fresh stage or pipeline.
+// restores a fresh stage or pipeline. The copies have a memory budget that
+// holds all of their state: keyed tables check their timer index only when
+// they have one (operators/keyed/key_table.h).
 struct SpoiltRestores {
   int truncated = 0;   // an entry's value (never empty) one byte short: every format rejects it
   int extended = 0;    // a byte appended to an entry's value: likewise
@@ -71,9 +73,11 @@ SpoiltRestores restore_spoilt(const MemoryState& state, std::size_t stage, Resto
                               uint64_t seed = 1) {
   SpoiltRestores accepted;
   const auto& entries = state.stages().at(stage).entries;
+  StateMemory ample(int64_t{1} << 40);
   auto try_restore = [&](auto&& spoil) {
     MemoryState copy = state;
     spoil(copy.stage(stage).entries);
+    copy.stage(stage).set_memory(&ample);
     return restore(copy).is_ok();
   };
   for (const auto& [key, value] : entries) {

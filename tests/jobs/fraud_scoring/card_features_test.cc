@@ -517,7 +517,7 @@ TEST(CardFeaturesTest, CheckpointsWriteOnlyTheCardsThatChanged) {
   for (int c = 0; c < 100; ++c) feeder.push(op, transaction("c" + std::to_string(c), kStart + c, 10), out);
   testing::MemoryState state;
   op.checkpoint(state.writer(0));
-  EXPECT_EQ(state.stage(0).take_counts().puts, 101u);  // every card and the meta entry
+  EXPECT_EQ(state.stage(0).take_counts().puts, 100u + 100 + 1);  // every card, its timer, the meta entry
 
   for (int c : {3, 5, 5, 99}) feeder.push(op, transaction("c" + std::to_string(c), kStart + kSecond, 10), out);
   op.checkpoint(state.writer(0));
@@ -529,9 +529,9 @@ TEST(CardFeaturesTest, CheckpointsWriteOnlyTheCardsThatChanged) {
   feeder.push(op, transaction("new", kStart + kThirtyDays + 2 * kMinute, 10), out);
   op.checkpoint(state.writer(0));
   counts = state.stage(0).take_counts();
-  EXPECT_EQ(counts.puts, 1u + 1);
-  EXPECT_EQ(counts.removes, 100u);
-  EXPECT_EQ(state.stage(0).entries.size(), 2u);
+  EXPECT_EQ(counts.puts, 1u + 1 + 1);     // the new card, its timer, the meta entry
+  EXPECT_EQ(counts.removes, 100u + 100);  // the cards and their timers
+  EXPECT_EQ(state.stage(0).entries.size(), 3u);
 }
 
 TEST(CardFeaturesTest, RestoreRejectsSpoiltStateAndKeepsItsOwn) {
@@ -582,7 +582,8 @@ TEST(CardFeaturesTest, RestoreRejectsSpoiltStateAndKeepsItsOwn) {
   // A failed restore changes nothing; a good one goes on as if never stopped.
   CardFeaturesOperator other;
   testing::MemoryState spoilt = state;
-  spoilt.stage(0).entries.rbegin()->second.pop_back();
+  auto& spoilt_entries = spoilt.stage(0).entries;
+  std::prev(spoilt_entries.lower_bound(std::string(1, '\2')))->second.pop_back();  // the last card's entry
   EXPECT_FALSE(other.restore(spoilt.reader(0)).is_ok());
   EXPECT_EQ(other.card_count(), 0u);
   ASSERT_TRUE(other.restore(state.reader(0)).is_ok());

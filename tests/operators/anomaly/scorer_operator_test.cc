@@ -414,7 +414,7 @@ TEST(ScorerOperatorTest, CheckpointsWriteOnlyTheKeysThatChanged) {
   for (int k = 0; k < 50; ++k) push(op, {"c" + std::to_string(k), k, 10, 12}, rows);
   testing::MemoryState state;
   op.checkpoint(state.writer(0));
-  EXPECT_EQ(state.stage(0).take_counts().puts, 51u);  // every key and the meta entry
+  EXPECT_EQ(state.stage(0).take_counts().puts, 50u + 50 + 1);  // every key, its TTL timer, the meta entry
   for (int k : {4, 8, 8, 15}) push(op, {"c" + std::to_string(k), 100, 10, 12}, rows);
   op.checkpoint(state.writer(0));
   const testing::WriteCounts counts = state.stage(0).take_counts();
@@ -423,8 +423,8 @@ TEST(ScorerOperatorTest, CheckpointsWriteOnlyTheKeysThatChanged) {
   // The TTL: every key but the three goes.
   watermark(op, 3'600'050, rows);
   op.checkpoint(state.writer(0));
-  EXPECT_EQ(state.stage(0).take_counts().removes, 47u);
-  EXPECT_EQ(state.stage(0).entries.size(), 4u);
+  EXPECT_EQ(state.stage(0).take_counts().removes, 47u + 47 + 3);  // the keys, their timers, the three's old ones
+  EXPECT_EQ(state.stage(0).entries.size(), 1u + 3 + 3);
 }
 
 TEST(ScorerOperatorTest, IntegerKeysAreWrittenInKeyOrder) {
@@ -473,7 +473,8 @@ TEST(ScorerOperatorTest, RestoreRejectsSpoiltStateAndKeepsItsOwn) {
   auto target = make_op();
   push(target, {"z", 1, 10, 10}, rows);
   testing::MemoryState spoilt = state;
-  spoilt.stage(0).entries.rbegin()->second.pop_back();
+  auto& spoilt_entries = spoilt.stage(0).entries;
+  std::prev(spoilt_entries.lower_bound(std::string(1, '\2')))->second.pop_back();  // the last key's entry
   EXPECT_EQ(target.restore(spoilt.reader(0)).code(), StatusCode::kCorruption);
   EXPECT_EQ(target.key_count(), 1u);
 

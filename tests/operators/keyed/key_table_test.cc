@@ -62,7 +62,7 @@ TEST(KeyTableTest, CheckpointsWriteTheTouchedKeysAndRemoveTheForgottenOnes) {
   table.schedule(table.find_or_add(std::string("e")), 10);
   checkpoint(table, state);
   const testing::WriteCounts counts = state.stage(0).take_counts();
-  EXPECT_EQ(counts.puts, 3u + 1);  // a, b, e and the meta entry
+  EXPECT_EQ(counts.puts, 3u + 1 + 1);  // a, b, e, e's timer in the timer index and the meta entry
   EXPECT_EQ(counts.removes, 1u);   // c
 
   Table restored;
@@ -118,8 +118,9 @@ TEST(HugePageAllocatorTest, LargeBlocksAreAlignedToHugePagesAndSmallOnesAreOrdin
 // Under a memory budget a table evicts cold entries at checkpoints and reads
 // them back when needed; whatever it does, it must behave like a table that
 // keeps everything in memory. Random operations on both, compared step by step.
-// Entries take about 90 bytes, evicted keys 38: 32 KiB holds about half of
-// the 500 keys, 1 KiB none (every entry that may go goes, at each checkpoint).
+// Entries take about 130 bytes, evicted keys 38: 32 KiB holds about a third
+// of the 500 keys, 1 KiB none (every entry that may go goes, at each
+// checkpoint).
 class KeyTableBudgetTest : public ::testing::TestWithParam<int64_t> {};
 
 TEST_P(KeyTableBudgetTest, ATableBehavesLikeOneWithout) {
@@ -197,18 +198,20 @@ TEST(KeyTableTest, ARestoreUnderAMemoryBudgetLoadsOnlyWhatFits) {
   for (int i = 0; i < 1000; ++i) full.find_or_add("k" + std::to_string(i)).second.state = i;
   checkpoint(full, state);
 
-  StateMemory memory(64 << 10);  // about 90 bytes an entry, 38 an evicted key
+  // About 130 bytes an entry (slot, timer and encoded state), 38 an evicted
+  // key: room for about 300 entries.
+  StateMemory memory(64 << 10);
   state.stage(0).set_memory(&memory);
   Table restored;
   ASSERT_TRUE(restore(restored, state).is_ok());
   EXPECT_EQ(restored.size(), 1000u);
-  EXPECT_GT(restored.resident(), 300u);
+  EXPECT_GT(restored.resident(), 250u);
   EXPECT_LT(restored.resident(), 800u);
   // The keys evicted after the room ran out take the estimate somewhat over
   // the budget; the first checkpoint brings it back.
   checkpoint(restored, state);
   EXPECT_LE(memory.used(), memory.budget());
-  EXPECT_GT(restored.resident(), 300u);
+  EXPECT_GT(restored.resident(), 250u);
   // Every timer fires, in order, with its entry's state read back as needed.
   std::vector<int> fired;
   restored.run_timers(2000, [&](Table::Entry& e) { fired.push_back(e.second.state); });
@@ -247,6 +250,91 @@ TEST(KeyTableTest, TimersDueTogetherReadTheirEvictedEntriesBackInBatches) {
   EXPECT_EQ(state.stage(0).got_many, evicted);
   EXPECT_LE(state.stage(0).get_many_calls, 2u);
   EXPECT_EQ(restored.size(), 0u);
+}
+
+// The timer index (namespace entries tagged kTimerTag) as of the last
+// checkpoint: (time, key) in firing order.
+std::vector<std::pair<Timestamp, std::string>> timer_index(MemoryState& state) {
+  std::vector<std::pair<Timestamp, std::string>> index;
+  for (const auto& [key, value] : state.stage(0).entries) {
+    if (key.front() != Table::kTimerTag) continue;
+    int64_t time;
+    EXPECT_TRUE(parse_state_key(std::string_view(key).substr(1, 8), time)) << "a malformed index key";
+    index.emplace_back(time, value);
+  }
+  return index;
+}
+
+TEST(KeyTableTest, TheTimerIndexHoldsTheTimersAsOfTheLastCheckpoint) {
+  MemoryState state;
+  Table table;
+  for (const char* key : {"a", "b", "c", "d"}) table.schedule(table.find_or_add(std::string(key)), 100);
+  table.schedule(table.find_or_add(std::string("e")), 50);
+  table.find_or_add(std::string("f"));  // no timer
+  checkpoint(table, state);
+  EXPECT_THAT(timer_index(state), ElementsAre(Pair(50, "e"), Pair(100, "a"), Pair(100, "b"), Pair(100, "c"),
+                                              Pair(100, "d")));
+
+  table.schedule(table.find_or_add(std::string("c")), 20);  // earlier: after the others at 20
+  table.schedule(table.find_or_add(std::string("b")), 20);
+  table.schedule(table.find_or_add(std::string("d")), 200);  // later: no change
+  table.forget("a");
+  table.schedule(table.find_or_add(std::string("a")), 300);  // forgotten, then back with a new timer
+  checkpoint(table, state);
+  EXPECT_THAT(timer_index(state), ElementsAre(Pair(20, "c"), Pair(20, "b"), Pair(50, "e"), Pair(100, "d"),
+                                              Pair(300, "a")));
+
+  // Fired timers leave the index; one set again joins it.
+  table.run_timers(60, [&](Table::Entry& e) {
+    if (e.first == "b") table.schedule(e, 400);
+    if (e.first == "e") table.forget(e.first);
+  });
+  checkpoint(table, state);
+  EXPECT_THAT(timer_index(state), ElementsAre(Pair(100, "d"), Pair(300, "a"), Pair(400, "b")));
+
+  // A restored table fires what the index says, in its order.
+  Table restored;
+  ASSERT_TRUE(restore(restored, state).is_ok());
+  std::vector<std::string> fired;
+  restored.run_timers(1000, [&](Table::Entry& e) { fired.push_back(e.first); });
+  EXPECT_THAT(fired, ElementsAre("d", "a", "b"));
+}
+
+// Under a budget an evicted entry's timer is in the index only; the entry
+// comes back when the timer is due, in its place among the timers of the
+// entries still in memory.
+TEST(KeyTableTest, EvictedEntriesTimersLeaveMemoryAndFireInTheirPlace) {
+  MemoryState state;
+  StateMemory memory(16 << 10);
+  state.stage(0).set_memory(&memory);
+  state.stage(0).defer_writes();
+  Table budgeted, plain;
+  ASSERT_TRUE(restore(budgeted, state).is_ok());
+  for (int i = 0; i < 1000; ++i) {
+    const std::string key = "k" + std::to_string(i);
+    const Timestamp when = 100 + (i * 7919) % 50;  // 50 times, each shared by 20 keys set out of key order
+    budgeted.schedule(budgeted.find_or_add(key), when);
+    plain.schedule(plain.find_or_add(key), when);
+  }
+  checkpoint(budgeted, state);
+  state.stage(0).apply_pending();
+  budgeted.shed_memory();
+  ASSERT_LT(budgeted.resident(), 300u);
+  EXPECT_LT(budgeted.timers_in_memory(), 300u) << "evicted entries' timers stayed in memory";
+
+  // Some keys come back through a record, and move their timers.
+  for (int i = 0; i < 1000; i += 97) {
+    const std::string key = "k" + std::to_string(i);
+    budgeted.schedule(budgeted.find_or_add(key), 90 + i % 30);
+    plain.schedule(plain.find_or_add(key), 90 + i % 30);
+  }
+  for (const Timestamp now : {95, 110, 125, 125, 160}) {
+    std::vector<std::string> fired_budgeted, fired_plain;
+    budgeted.run_timers(now, [&](Table::Entry& e) { fired_budgeted.push_back(e.first); });
+    plain.run_timers(now, [&](Table::Entry& e) { fired_plain.push_back(e.first); });
+    ASSERT_EQ(fired_budgeted, fired_plain) << "at " << now;
+  }
+  EXPECT_EQ(budgeted.timers_in_memory(), 0u);
 }
 
 // New keys are all touched in the interval before the checkpoint that writes
@@ -373,6 +461,7 @@ TEST(KeyTableTest, IntegerKeysAreWrittenInTheirOrder) {
 TEST(KeyTableTest, RestoreRejectsEntriesItDidNotWrite) {
   Table table;
   table.find_or_add(std::string("a")).second.state = 7;
+  table.schedule(table.find_or_add(std::string("b")), 10);
   MemoryState good;
   checkpoint(table, good);
 
@@ -381,18 +470,34 @@ TEST(KeyTableTest, RestoreRejectsEntriesItDidNotWrite) {
   EXPECT_TRUE(restore(from_empty, empty).is_ok());
   EXPECT_EQ(from_empty.size(), 0u);
 
-  auto rejected = [&](auto spoil) {
+  StateMemory ample(int64_t{1} << 40);
+  auto rejected = [&](auto spoil, StateMemory* budget = nullptr) {
     MemoryState spoilt = good;
     spoil(spoilt.stage(0).entries);
+    spoilt.stage(0).set_memory(budget);
     Table target;
     target.find_or_add(std::string("kept"));
     const bool failed = !restore(target, spoilt).is_ok();
     return failed && target.size() == 1;  // and left as it was
   };
+  const std::string index_entry = good.stage(0).entries.rbegin()->first;
+  ASSERT_EQ(index_entry.front(), Table::kTimerTag);
   EXPECT_TRUE(rejected([](auto& entries) { entries.erase(std::string(Table::kMetaKey)); }));
-  EXPECT_TRUE(rejected([](auto& entries) { entries["\x02z"] = "x"; }));
-  EXPECT_TRUE(rejected([](auto& entries) { entries[std::string(1, Table::kKeyTag) + "b"] = "short"; }));
-  EXPECT_TRUE(rejected([](auto& entries) { entries.rbegin()->second += "!"; }));  // the value's own check
+  EXPECT_TRUE(rejected([](auto& entries) { entries["\x03z"] = "x"; }));
+  EXPECT_TRUE(rejected([](auto& entries) { entries[std::string(1, Table::kKeyTag) + "c"] = "short"; }));
+  EXPECT_TRUE(rejected([](auto& entries) { entries[std::string(1, Table::kKeyTag) + "a"] += "!"; }));  // the value's own check
+  // The timer index is read, and checked against the key entries, under a
+  // memory budget only (without one it is not used).
+  auto index_spoilt = [&](auto spoil) { return rejected(spoil, &ample) && !rejected(spoil); };
+  EXPECT_TRUE(index_spoilt([](auto& entries) { entries["\x02z"] = "x"; }));
+  EXPECT_TRUE(index_spoilt([&](auto& entries) { entries.erase(index_entry); }));
+  EXPECT_TRUE(index_spoilt([&](auto& entries) { entries[index_entry] = "a"; }));  // another key's
+  EXPECT_TRUE(index_spoilt([&](auto& entries) {
+    std::string later = index_entry;
+    ++later.back();  // another sequence
+    entries[later] = entries[index_entry];
+    entries.erase(index_entry);
+  }));
 }
 
 }  // namespace

@@ -175,7 +175,8 @@ TEST(KeyedAggregateOperatorTest, CheckpointsWriteOnlyWhatChanged) {
   for (int i = 0; i < 500; ++i) push_payment(p, "k" + std::to_string(i), i);
   MemoryState state;
   p.checkpoint(state);
-  EXPECT_EQ(state.stage(1).take_counts().puts, 501u);  // every key and the meta entry
+  // Every key, its TTL timer in the timer index, and the meta entry.
+  EXPECT_EQ(state.stage(1).take_counts().puts, 500u + 500 + 1);
 
   for (int i : {3, 7, 7, 42, 499}) push_payment(p, "k" + std::to_string(i), 499);
   p.checkpoint(state);
@@ -190,9 +191,9 @@ TEST(KeyedAggregateOperatorTest, CheckpointsWriteOnlyWhatChanged) {
   push_payment(p, "k0", 1100);
   p.checkpoint(state);
   counts = state.stage(1).take_counts();
-  EXPECT_EQ(counts.puts, 4u + 1);
-  EXPECT_EQ(counts.removes, 77u);
-  EXPECT_EQ(state.stage(1).entries.size(), 1 + 500 - 77u);
+  EXPECT_EQ(counts.puts, 4u + 4 + 1);           // the four keys, their new timers, the meta entry
+  EXPECT_EQ(counts.removes, 77u + 77 + 4);      // the expired keys, their timers, the four's old timers
+  EXPECT_EQ(state.stage(1).entries.size(), 1 + 2 * (500 - 77u));
 
   p.checkpoint(state);
   EXPECT_EQ(state.stage(1).take_counts().writes(), 1u);  // nothing changed: only the meta entry

@@ -280,19 +280,20 @@ TEST(RollingOperatorTest, CheckpointsWriteOnlyTheKeysThatChanged) {
   push_tick(p, 0, 1);  // the watermark passes 0: every event so far is emitted
   MemoryState state;
   p.checkpoint(state);
-  EXPECT_EQ(state.stage(1).take_counts().puts, 101u);  // every key and the meta entry
+  EXPECT_EQ(state.stage(1).take_counts().puts, 100u + 100 + 1);  // every key, its timer, the meta entry
 
   for (int64_t card : {1, 2, 2, 3}) push_tick(p, card, 2);
   p.checkpoint(state);
   const testing::WriteCounts counts = state.stage(1).take_counts();
-  EXPECT_EQ(counts.puts, 3u + 1);
-  EXPECT_EQ(counts.removes, 0u);
+  EXPECT_EQ(counts.puts, 3u + 3 + 1);  // the three keys, their timers (moved earlier), the meta entry
+  EXPECT_EQ(counts.removes, 3u);       // their old timers
 
-  // After 1000 ms every event has left every window: all keys go.
+  // After 1000 ms every event has left every window: all keys go, but for
+  // card 1 (its timer moved).
   push_tick(p, 1, 2000);
   p.checkpoint(state);
-  EXPECT_EQ(state.stage(1).take_counts().removes, 99u);
-  EXPECT_EQ(state.stage(1).entries.size(), 2u);
+  EXPECT_EQ(state.stage(1).take_counts().removes, 99u + 99 + 1);
+  EXPECT_EQ(state.stage(1).entries.size(), 3u);  // card 1, its timer, the meta entry
 }
 
 TEST(RollingOperatorTest, RestoreRejectsSpoiltState) {

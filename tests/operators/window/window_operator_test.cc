@@ -199,7 +199,7 @@ TEST(WindowOperatorCheckpointTest, CheckpointsWriteOnlyTheKeysThatChanged) {
   for (int k = 0; k < 200; ++k) push_event(p, "k" + std::to_string(k), 10);
   MemoryState state;
   p.checkpoint(state);
-  EXPECT_EQ(state.stage(1).take_counts().puts, 201u);  // every key and the meta entry
+  EXPECT_EQ(state.stage(1).take_counts().puts, 200u + 200 + 1);  // every key, its timer, the meta entry
 
   for (int k : {5, 6, 6, 7, 150}) push_event(p, "k" + std::to_string(k), 20);
   p.checkpoint(state);
@@ -212,9 +212,9 @@ TEST(WindowOperatorCheckpointTest, CheckpointsWriteOnlyTheKeysThatChanged) {
   push_event(p, "k0", 150);
   p.checkpoint(state);
   counts = state.stage(1).take_counts();
-  EXPECT_EQ(counts.puts, 1u + 1);
-  EXPECT_EQ(counts.removes, 199u);
-  EXPECT_EQ(state.stage(1).entries.size(), 2u);
+  EXPECT_EQ(counts.puts, 1u + 1 + 1);        // k0, its next timer, the meta entry
+  EXPECT_EQ(counts.removes, 199u + 200);     // the other keys, and every key's fired timer
+  EXPECT_EQ(state.stage(1).entries.size(), 3u);
 }
 
 TEST(WindowOperatorCheckpointTest, RestoreRejectsSpoiltState) {
