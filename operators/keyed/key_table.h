@@ -23,29 +23,28 @@
 // key, into a namespace that must be empty (a new task's).
 //
 // Memory budget (--state-memory; StateReader::memory() at restore). The
-// table reports an estimate of its memory to the budget: slots, plus each
-// entry's encoded size standing in for what its state holds outside the
-// slot. While the job is over budget, each checkpoint evicts the table's
-// share of the excess, coldest entries first (those untouched for the most
-// checkpoints), keeping only their keys; a restore loads entries only while
-// there is room (the keys evicted after it ran out can take the estimate
-// over the budget until the first checkpoint). An evicted entry's timer
-// leaves memory with it: the timer index in the database has it. An evicted
-// entry is read back when a record (StateReader::get) needs it, or when its
-// timer is due (a watermark step reads the index's due timers,
-// StateReader::scan_range); timers due together read theirs back in batches
-// (StateReader::get_many), which is several times faster over many keys.
-// Only entries untouched since before the
-// last checkpoint are evicted: their bytes are in the database already (the
-// job runner finishes a checkpoint's commit before the next barrier), so a
-// read brings back exactly what was evicted. Between checkpoints the
-// estimate follows the entries coming into memory, so that a job whose
-// state outgrows the budget checkpoints early
-// (StateBackend::over_memory_budget); the runner waits for that
-// checkpoint's commit and calls shed_memory(), which may evict what the
-// checkpoint wrote too. The keys of evicted entries stay in memory, and so
-// do the entries touched since the last checkpoint: the budget bounds the
-// rest.
+// table reports an estimate of its memory to the budget: slots and timers,
+// plus each entry's encoded size standing in for what its state holds
+// outside the slot. While the job is over budget, each checkpoint evicts the
+// table's share of the excess, coldest entries first (those untouched for
+// the most checkpoints), key, state and timer: the database has them all
+// (the timer in the timer index), and memory only their count. A restore
+// loads entries only while there is room. An evicted entry is read back when
+// a record needs its key (StateReader::get: while any entry is evicted, a
+// key not in memory is looked up, unless it was forgotten since the last
+// committed checkpoint) or when its timer is due (a watermark step reads the
+// index's due timers, StateReader::scan_range); timers due together read
+// theirs back in batches (StateReader::get_many), which is several times
+// faster over many keys. Only entries untouched since before the last
+// checkpoint are evicted: their bytes are in the database already (the job
+// runner finishes a checkpoint's commit before the next barrier), so a read
+// brings back exactly what was evicted. Between checkpoints the estimate
+// follows the entries coming into memory, so that a job whose state
+// outgrows the budget checkpoints early (StateBackend::over_memory_budget);
+// the runner waits for that checkpoint's commit and calls shed_memory(),
+// which may evict what the checkpoint wrote too. The entries touched since
+// the last checkpoint stay in memory, and so do the lists of keys changed
+// and forgotten: the budget bounds the rest.
 //
 // Namespace layout (one per operator and task; the keys sort as listed):
 //   kMetaKey  "\0"               -> the operator's own small state (meta)
@@ -169,7 +168,7 @@ class KeyTable {
       // Evicted entries' timers are in the index only: bring the due ones
       // into memory, a chunk at a time, then fire what is in memory up to
       // where the chunk ends.
-      const TimerPosition through = evicted_.empty() ? all_due : read_back_due(now);
+      const TimerPosition through = cold_keys_ == 0 ? all_due : read_back_due(now);
       fire_resident(through, due);
       if (through == all_due) return;
     }
@@ -180,13 +179,13 @@ class KeyTable {
     auto it = find(key);  // an evicted entry is read back: its timer leaves the index
     if (it == map_.end()) return;
     // Listed before the erase: `key` may be the entry's own.
-    if (tracking_) forgotten_.push_back(key);
+    if (tracking_) forgotten_.insert(key);
     unindex(it->second);
     map_.erase(it);
   }
 
   // Keys with state, in memory or evicted.
-  std::size_t size() const { return map_.size() + evicted_.size(); }
+  std::size_t size() const { return map_.size() + cold_keys_; }
   // Keys whose state is in memory.
   std::size_t resident() const { return map_.size(); }
   // Timer entries in memory: one for each resident key's pending timer, and
@@ -261,6 +260,10 @@ class KeyTable {
     }
     tracking_ = true;
     dirty_.clear();
+    // The removals just written may reach the database only with this
+    // checkpoint's commit: until then (the next checkpoint, or shed_memory())
+    // their keys must not be looked up there.
+    if (cold_ != nullptr) forgotten_before_ = std::move(forgotten_);
     forgotten_.clear();
     out.put(kMetaKey, meta);
     if (written > 0) value_bytes_ = static_cast<double>(written_bytes) / static_cast<double>(written);
@@ -277,6 +280,7 @@ class KeyTable {
   // touched in the interval before a checkpoint stay in memory until the
   // next one.
   void shed_memory() {
+    forgotten_before_.clear();
     if (memory_ != nullptr) evict_over_budget();
   }
 
@@ -336,9 +340,7 @@ class KeyTable {
       ++seen;
       seen_bytes += value.size();
       const double average = static_cast<double>(seen_bytes) / static_cast<double>(seen);
-      const bool load = static_cast<double>(restored.map_.size() + 1) * entry_bytes(average) +
-                            static_cast<double>(restored.evicted_.size()) * kEvictedKeyBytes <=
-                        room;
+      const bool load = static_cast<double>(restored.map_.size() + 1) * entry_bytes(average) <= room;
       Timestamp timer;
       uint64_t sequence;
       if (!decode_timer(value, timer, sequence)) return bad("a key entry too short for its timer");
@@ -349,7 +351,7 @@ class KeyTable {
         restored.map_.try_emplace(key, stored_slot(std::move(state).value(), timer, sequence));
         if (timer != kMaxTimestamp) restored.add_timer({timer, sequence}, key);
       } else {
-        restored.evicted_.insert(key);
+        ++restored.cold_keys_;
       }
       restored.next_sequence_ = std::max(restored.next_sequence_, sequence + 1);
       return Status::ok();
@@ -499,8 +501,8 @@ class KeyTable {
         return false;
       }
       last.assign(key);
-      // Keys in memory have their timers there; others were forgotten.
-      if (!evicted_.contains(owned)) return true;
+      // Keys in memory have their timers there.
+      if (map_.contains(owned) || forgotten(owned)) return true;
       keys.push_back(std::move(owned));
       if (keys.size() < kReadBackChunk) return true;
       through = timer;
@@ -522,18 +524,26 @@ class KeyTable {
   }
 
   // The key's entry, read back from the database if it was evicted;
-  // map_.end() if the key has none.
+  // map_.end() if the key has none. A key not in memory is looked up in
+  // the database only while some are evicted: a new key then costs a
+  // lookup that finds nothing (RocksDB's Bloom filters make it cheap).
   template <class KeyArg>
   auto find(const KeyArg& key) {
     auto it = map_.find(key);
-    if (it != map_.end() || evicted_.empty()) return it;
-    auto evicted = evicted_.find(key);
-    if (evicted == evicted_.end()) return it;
-    K owned = *evicted;
+    if (it != map_.end() || cold_keys_ == 0 || forgotten(key)) return it;
+    K owned(key);
     std::string entry_key;
     set_entry_key(owned, entry_key);
     Result<std::optional<std::string>> bytes = cold_->get(entry_key);
+    if (bytes.is_ok() && !bytes->has_value()) return it;
     return bring_back(std::move(owned), bytes.status(), bytes.is_ok() ? *bytes : std::nullopt);
+  }
+
+  // Whether the key was forgotten since the last checkpoint whose commit
+  // is known to be done: the database may still have its entry.
+  template <class KeyArg>
+  bool forgotten(const KeyArg& key) const {
+    return forgotten_.contains(key) || forgotten_before_.contains(key);
   }
 
   // Brings evicted entries back into memory, in one
@@ -568,7 +578,7 @@ class KeyTable {
                         : !bytes      ? Result<Slot>(Status::not_found("the entry is missing"))
                                       : decode_slot(key, *bytes, read_state_);
     check_read_back(slot.status());
-    evicted_.erase(key);
+    --cold_keys_;
     if (slot->timer != kMaxTimestamp) add_timer({slot->timer, slot->timer_sequence}, key);
     auto it = map_.try_emplace(std::move(key), std::move(slot).value()).first;
     grew();
@@ -623,12 +633,7 @@ class KeyTable {
   static double entry_bytes(double encoded_bytes) {
     return sizeof(Entry) * 8.0 / 7.0 + sizeof(Timer) + encoded_bytes;
   }
-  // And of an evicted key: its slot in evicted_.
-  static constexpr double kEvictedKeyBytes = (sizeof(K) + 1) * 8.0 / 7.0;
-  int64_t estimate() const {
-    return static_cast<int64_t>(static_cast<double>(map_.size()) * entry_bytes(value_bytes_) +
-                                static_cast<double>(evicted_.size()) * kEvictedKeyBytes);
-  }
+  int64_t estimate() const { return static_cast<int64_t>(static_cast<double>(map_.size()) * entry_bytes(value_bytes_)); }
 
   // Evicts the table's share of the budget's excess, coldest entries first,
   // among those untouched in this checkpoint interval (see the top; after
@@ -646,9 +651,7 @@ class KeyTable {
     for (const Entry& entry : map_) {
       if (entry.second.touched_in < interval_) cold.push_back({entry.second.touched_in, &entry.first});
     }
-    // Each eviction saves the entry but for its key.
-    const double saved = entry_bytes(value_bytes_) - kEvictedKeyBytes;
-    if (saved <= 0) return;
+    const double saved = entry_bytes(value_bytes_);  // by each eviction
     const auto share = static_cast<std::size_t>(std::ceil(excess * static_cast<double>(estimate()) / saved));
     if (share < cold.size()) {
       std::nth_element(cold.begin(), cold.begin() + static_cast<std::ptrdiff_t>(share), cold.end(),
@@ -663,9 +666,8 @@ class KeyTable {
       const Slot& slot = it->second;
       KAPPA_CHECK(slot.indexed || slot.timer == kMaxTimestamp, "keyed state: evicting an entry whose timer is not indexed");
       if (slot.indexed) timers.push_back({slot.timer, slot.timer_sequence});
-      K owned = *key;
       map_.erase(it);  // erasing moves no other entry, so the other pointers stay valid
-      evicted_.insert(std::move(owned));
+      ++cold_keys_;
     }
     map_.rehash(0);  // give the slots back
     forget_timers(timers);
@@ -716,7 +718,7 @@ class KeyTable {
   uint64_t next_sequence_ = 1;  // 0 is no timer's, so a fresh slot matches no stale bucket entry
   bool tracking_ = false;       // whether dirty_ and forgotten_ list changes (after the first checkpoint or a restore)
   std::vector<K> dirty_;        // keys that became dirty since the last checkpoint, some twice
-  std::vector<K> forgotten_;    // keys forgotten since the last checkpoint
+  key_table_detail::Set<K> forgotten_;  // keys forgotten since the last checkpoint
   std::vector<TimerPosition> unindexed_;  // timers to remove from the index at the next checkpoint
   uint32_t interval_ = 1;       // checkpoint intervals so far, this one included (touched_in's clock)
   double value_bytes_ = 0;      // the average encoded entry at the last checkpoint or restore
@@ -725,7 +727,8 @@ class KeyTable {
   StateMemory* memory_ = nullptr;
   StateReader* cold_ = nullptr;                                          // where evicted entries are read back
   std::function<Result<State>(const K&, std::string_view)> read_state_;  // restore()'s, kept for them
-  key_table_detail::Set<K> evicted_;                                     // keys whose entry is in cold_ only
+  std::size_t cold_keys_ = 0;                                            // keys whose entry is in cold_ only
+  key_table_detail::Set<K> forgotten_before_;  // forgotten_ at the last checkpoint, until its commit is known done
   std::string cold_from_ = std::string(1, kTimerTag);  // where read_back_due() reads the index from
   Timestamp cold_next_ = kMinTimestamp;  // the first timer in the index from there; kMinTimestamp: not known
   StateMemoryCharge charge_;                                             // this table's part of memory_

@@ -385,22 +385,44 @@ TEST(StateMemoryTest, GrownCountsFromWhatTheLastEvictionLeft) {
   EXPECT_TRUE(memory.grown()) << "under the budget, the budget is the floor";
 }
 
-// A table whose keys alone fill its budget: after a checkpoint has evicted
-// every entry it could, the budget does not ask for another at once.
-TEST(KeyTableTest, KeysAloneOverTheBudgetDoNotAskForCheckpointsBackToBack) {
+// An evicted entry leaves nothing in memory, its key and timer included: a
+// budget smaller than the keys' slots alone still holds, and every key is
+// still found, by a record or by its timer.
+TEST(KeyTableTest, EvictedEntriesLeaveNothingInMemory) {
   MemoryState state;
-  StateMemory memory(8 << 10);  // 38 bytes an evicted key: 1000 keys take 38 KiB
+  StateMemory memory(8 << 10);  // less than 1000 keys' slots alone
   state.stage(0).set_memory(&memory);
   Table table;
   ASSERT_TRUE(restore(table, state).is_ok());
-  for (int i = 0; i < 1000; ++i) table.find_or_add("k" + std::to_string(i)).second.state = i;
+  for (int i = 0; i < 1000; ++i) {
+    Table::Entry& entry = table.find_or_add("k" + std::to_string(i));
+    entry.second.state = i;
+    table.schedule(entry, 100 + i);
+  }
   checkpoint(table, state);
   checkpoint(table, state);
-  EXPECT_EQ(table.resident(), 0u);
-  EXPECT_GT(memory.used(), memory.budget());
-  EXPECT_FALSE(memory.grown()) << "nothing more to evict";
+  EXPECT_LT(table.resident(), 100u);
+  EXPECT_EQ(table.timers_in_memory(), table.resident());
+  EXPECT_EQ(table.size(), 1000u);
+  EXPECT_LE(memory.used(), memory.budget());
+  EXPECT_FALSE(memory.grown()) << "nothing to evict";
   for (int i = 1000; i < 3000; ++i) table.find_or_add("k" + std::to_string(i)).second.state = i;
   EXPECT_TRUE(memory.grown()) << "new entries that an eviction could free";
+  EXPECT_EQ(table.size(), 3000u);
+
+  std::map<std::string, int> resident = contents(table);
+  int evicted = 0;
+  while (resident.contains("k" + std::to_string(evicted))) ++evicted;
+  const std::size_t gets = state.stage(0).gets;
+  EXPECT_EQ(table.find_or_add("k" + std::to_string(evicted)).second.state, evicted);
+  EXPECT_EQ(state.stage(0).gets, gets + 1);
+  std::vector<std::pair<std::string, int>> fired;
+  table.run_timers(100 + 999, [&](Table::Entry& e) { fired.emplace_back(e.first, e.second.state); });
+  ASSERT_EQ(fired.size(), 1000u);
+  for (int i = 0; i < 1000; ++i) {
+    EXPECT_EQ(fired[static_cast<std::size_t>(i)], std::make_pair("k" + std::to_string(i), i));
+  }
+  EXPECT_EQ(table.size(), 3000u);
 }
 
 TEST(KeyTableTest, UnderABudgetTheEstimateFollowsNewKeysBetweenCheckpoints) {
