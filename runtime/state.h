@@ -48,6 +48,11 @@ class StateWriter {
   virtual void put(std::string_view key, std::string_view value) = 0;
   // Removes `key`; removing an absent key is fine.
   virtual void remove(std::string_view key) = 0;
+  // Removes every entry with `from` <= key < `to` that the previous
+  // checkpoint left: it applies before this checkpoint's other changes,
+  // whatever the order they were written in. One change, however many
+  // entries it removes.
+  virtual void remove_range(std::string_view from, std::string_view to) = 0;
 };
 
 // The memory budget for keyed state (--state-memory), shared by every task

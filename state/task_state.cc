@@ -9,19 +9,31 @@ namespace kappa::state_internal {
 
 void PendingWrites::put(rocksdb::ColumnFamilyHandle* family, std::string_view prefix, std::string_view key,
                         std::string_view value) {
+  add(family, prefix, key, value, Kind::kPut);
+}
+
+void PendingWrites::remove(rocksdb::ColumnFamilyHandle* family, std::string_view prefix, std::string_view key) {
+  add(family, prefix, key, {}, Kind::kRemove);
+}
+
+void PendingWrites::remove_range(rocksdb::ColumnFamilyHandle* family, std::string_view prefix, std::string_view from,
+                                 std::string_view to) {
+  std::lock_guard lock(mutex_);
+  const std::size_t key_begin = bytes_.size();
+  bytes_.append(prefix).append(from);
+  const std::size_t key_end = bytes_.size();
+  bytes_.append(prefix).append(to);
+  changes_.push_back({family, key_begin, key_end, bytes_.size(), Kind::kRemoveRange});
+}
+
+void PendingWrites::add(rocksdb::ColumnFamilyHandle* family, std::string_view prefix, std::string_view key,
+                        std::string_view value, Kind kind) {
   std::lock_guard lock(mutex_);
   const std::size_t key_begin = bytes_.size();
   bytes_.append(prefix).append(key);
   const std::size_t key_end = bytes_.size();
   bytes_.append(value);
-  changes_.push_back({family, key_begin, key_end, bytes_.size(), false});
-}
-
-void PendingWrites::remove(rocksdb::ColumnFamilyHandle* family, std::string_view prefix, std::string_view key) {
-  std::lock_guard lock(mutex_);
-  const std::size_t key_begin = bytes_.size();
-  bytes_.append(prefix).append(key);
-  changes_.push_back({family, key_begin, bytes_.size(), bytes_.size(), true});
+  changes_.push_back({family, key_begin, key_end, bytes_.size(), kind});
 }
 
 void PendingWrites::fail(Status status) {
@@ -42,16 +54,28 @@ Result<rocksdb::WriteBatch> PendingWrites::take() {
   if (!error.is_ok()) return error;
   auto key_of = [&](const Change& c) { return std::string_view(bytes.data() + c.key_begin, c.key_end - c.key_begin); };
   std::stable_sort(changes.begin(), changes.end(), [&](const Change& a, const Change& b) {
+    const bool a_range = a.kind == Kind::kRemoveRange;
+    const bool b_range = b.kind == Kind::kRemoveRange;
+    if (a_range != b_range) return a_range;
     if (a.family != b.family) return std::less<>()(a.family, b.family);
     return key_of(a) < key_of(b);
   });
   rocksdb::WriteBatch batch(bytes.size() + changes.size() * 16);
   for (const Change& change : changes) {
     const rocksdb::Slice key(bytes.data() + change.key_begin, change.key_end - change.key_begin);
-    const rocksdb::Status status =
-        change.remove ? batch.Delete(change.family, key)
-                      : batch.Put(change.family, key,
-                                  rocksdb::Slice(bytes.data() + change.key_end, change.value_end - change.key_end));
+    const rocksdb::Slice value(bytes.data() + change.key_end, change.value_end - change.key_end);
+    rocksdb::Status status;
+    switch (change.kind) {
+      case Kind::kPut:
+        status = batch.Put(change.family, key, value);
+        break;
+      case Kind::kRemove:
+        status = batch.Delete(change.family, key);
+        break;
+      case Kind::kRemoveRange:
+        status = batch.DeleteRange(change.family, key, value);
+        break;
+    }
     if (!status.ok()) return from_rocksdb(status, "cannot add a state change to the checkpoint");
   }
   return batch;
@@ -67,6 +91,9 @@ class RocksTaskState::StageWriter final : public StateWriter {
   }
   void remove(std::string_view key) override {
     if (rocksdb::ColumnFamilyHandle* f = family()) pending_.remove(f, prefix_, key);
+  }
+  void remove_range(std::string_view from, std::string_view to) override {
+    if (rocksdb::ColumnFamilyHandle* f = family()) pending_.remove_range(f, prefix_, from, to);
   }
 
  private:

@@ -11,6 +11,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -36,21 +37,28 @@ class PendingWrites {
  public:
   void put(rocksdb::ColumnFamilyHandle* family, std::string_view prefix, std::string_view key, std::string_view value);
   void remove(rocksdb::ColumnFamilyHandle* family, std::string_view prefix, std::string_view key);
+  // The entries in [prefix + from, prefix + to): applied before the other
+  // changes (StateWriter::remove_range).
+  void remove_range(rocksdb::ColumnFamilyHandle* family, std::string_view prefix, std::string_view from,
+                    std::string_view to);
   // Records an error that makes the next commit fail (writers return void).
   void fail(Status status);
-  // The changes so far, by column family and key (changes to one key in
-  // the order they were written), leaving none pending; or the first error
-  // recorded since the previous take().
+  // The changes so far, range removals first, then by column family and
+  // key (changes to one key in the order they were written), leaving none
+  // pending; or the first error recorded since the previous take().
   Result<rocksdb::WriteBatch> take();
 
  private:
+  enum class Kind : uint8_t { kPut, kRemove, kRemoveRange };
   struct Change {
     rocksdb::ColumnFamilyHandle* family;
     std::size_t key_begin;  // in bytes_: the key is [key_begin, key_end)
     std::size_t key_end;
-    std::size_t value_end;  // the value is [key_end, value_end); empty for a removal
-    bool remove;
+    std::size_t value_end;  // the value (a range's end) is [key_end, value_end); empty for a removal
+    Kind kind;
   };
+  void add(rocksdb::ColumnFamilyHandle* family, std::string_view prefix, std::string_view key, std::string_view value,
+           Kind kind);
 
   std::mutex mutex_;
   std::string bytes_;  // every change's key and value, back to back

@@ -231,17 +231,26 @@ class KeyTable {
         slot.indexed = true;
       }
     };
-    for (const TimerPosition& timer : unindexed_) {
-      set_index_key(timer, index_key);
-      out.remove(index_key);
+    if (map_.empty() && cold_keys_ == 0 && !forgotten_.empty()) {
+      // No key left (the end of a bounded input, a window end after which
+      // no key has state): the key entries and the timer index go in one
+      // range removal, not one removal per key and timer, which a
+      // checkpoint would hold twice while it sorts and writes them.
+      const char range[] = {kKeyTag, kTimerTag + 1};
+      out.remove_range({&range[0], 1}, {&range[1], 1});
+    } else {
+      for (const TimerPosition& timer : unindexed_) {
+        set_index_key(timer, index_key);
+        out.remove(index_key);
+      }
+      // A key forgotten and then added again is put below.
+      for (const K& key : forgotten_) {
+        if (map_.contains(key)) continue;
+        set_entry_key(key, entry_key);
+        out.remove(entry_key);
+      }
     }
     unindexed_.clear();
-    // A key forgotten and then added again is put below.
-    for (const K& key : forgotten_) {
-      if (map_.contains(key)) continue;
-      set_entry_key(key, entry_key);
-      out.remove(entry_key);
-    }
     // Finding a key costs a cache miss or two (the table's order is the
     // hash's), a pass over every slot a few nanoseconds each: once more than
     // 1 key in kScanAbove changed, the pass is faster (bench/checkpoint_bench).

@@ -21,6 +21,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Pair;
 
 const PartitionId kA{"orders", 0};
 const PartitionId kB{"orders", 1};
@@ -211,6 +212,34 @@ TEST(CheckpointStoreTest, RangeScansReadTheTasksCommittedEntriesInTheRange) {
   seen.clear();
   ASSERT_TRUE(store->task(kA).reader(1).scan_range("", "z", collect).is_ok());
   EXPECT_TRUE(seen.empty()) << "a stage never written";
+}
+
+// A range removal takes what the previous checkpoint left in the range,
+// before the other changes of its checkpoint, whatever the order they were
+// written in; in the task's own range only.
+TEST(CheckpointStoreTest, ARangeRemovalAppliesBeforeTheCheckpointsOtherChanges) {
+  TempDir dir;
+  std::unique_ptr<CheckpointStore> store = open_ok(dir.path());
+  for (const char* key : {"a", "b1", "b2", "c"}) store->task(kA).writer(0).put(key, "old");
+  store->task(kB).writer(0).put("b1", "other task's");
+  ASSERT_TRUE(store->commit({}, {}).is_ok());
+  store->task(kA).writer(0).put("b3", "new");
+  store->task(kA).writer(0).remove_range("b", "c");
+  store->task(kA).writer(0).put("b4", "new");
+  ASSERT_TRUE(store->commit({}, {}).is_ok());
+
+  std::vector<std::pair<std::string, std::string>> seen;
+  ASSERT_TRUE(store->task(kA)
+                  .reader(0)
+                  .scan([&](std::string_view key, std::string_view value) {
+                    seen.emplace_back(key, value);
+                    return Status::ok();
+                  })
+                  .is_ok());
+  EXPECT_THAT(seen, ElementsAre(Pair("a", "old"), Pair("b3", "new"), Pair("b4", "new"), Pair("c", "old")));
+  Result<std::optional<std::string>> other = store->task(kB).reader(0).get("b1");
+  ASSERT_TRUE(other.is_ok());
+  EXPECT_EQ(other->value_or(""), "other task's");
 }
 
 // Scans read ahead on another thread, in chunks of a few thousand entries:

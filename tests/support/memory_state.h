@@ -55,11 +55,22 @@ class MemoryStageState final : public StateWriter, public StateReader {
     if (auto it = entries.find(key); it != entries.end()) entries.erase(it);
   }
 
+  void remove_range(std::string_view from, std::string_view to) override {
+    ++counts_.removes;
+    if (defer_) {
+      pending_ranges_.emplace_back(from, to);
+      return;
+    }
+    entries.erase(entries.lower_bound(from), entries.lower_bound(to));
+  }
+
   // From now on writes wait for apply_pending(), as a store's wait for its
   // commit, which the job runner finishes only before the next barrier:
   // reads in between see the state as of the previous one.
   void defer_writes() { defer_ = true; }
   void apply_pending() {
+    for (const auto& [from, to] : pending_ranges_) entries.erase(entries.lower_bound(from), entries.lower_bound(to));
+    pending_ranges_.clear();
     for (auto& [key, value] : pending_) {
       if (value) {
         entries.insert_or_assign(key, *value);
@@ -123,6 +134,7 @@ class MemoryStageState final : public StateWriter, public StateReader {
   StateMemory* memory_ = nullptr;
   bool defer_ = false;
   std::vector<std::pair<std::string, std::optional<std::string>>> pending_;  // value or removal
+  std::vector<std::pair<std::string, std::string>> pending_ranges_;         // applied first, as a store does
 };
 
 class MemoryState final : public TaskState {

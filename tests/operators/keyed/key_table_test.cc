@@ -252,6 +252,36 @@ TEST(KeyTableTest, TimersDueTogetherReadTheirEvictedEntriesBackInBatches) {
   EXPECT_EQ(restored.size(), 0u);
 }
 
+// A table left with no key at a checkpoint (all fired and forgotten, as at
+// the end of a bounded input) removes its keys and timers in one change.
+TEST(KeyTableTest, ATableLeftWithNoKeyRemovesItsEntriesInOneChange) {
+  MemoryState state;
+  Table table;
+  for (int i = 0; i < 100; ++i) table.schedule(table.find_or_add("k" + std::to_string(i)), i);
+  checkpoint(table, state);
+  ASSERT_EQ(state.stage(0).entries.size(), 1u + 100 + 100);
+  state.stage(0).take_counts();
+
+  table.run_timers(49, [&](Table::Entry& e) { table.forget(e.first); });
+  checkpoint(table, state);
+  testing::WriteCounts counts = state.stage(0).take_counts();
+  EXPECT_EQ(counts.removes, 50u + 50) << "keys are left: one removal per key and timer";
+  table.run_timers(99, [&](Table::Entry& e) { table.forget(e.first); });
+  table.schedule(table.find_or_add(std::string("new")), 200);
+  table.forget("new");  // added and forgotten in the same interval
+  checkpoint(table, state);
+  counts = state.stage(0).take_counts();
+  EXPECT_EQ(counts.removes, 1u);
+  EXPECT_EQ(counts.puts, 1u);  // the meta entry
+  EXPECT_THAT(state.stage(0).entries, ElementsAre(Pair(std::string(Table::kMetaKey), "meta")));
+  checkpoint(table, state);
+  EXPECT_EQ(state.stage(0).take_counts().removes, 0u) << "an empty table removes nothing more";
+
+  Table restored;
+  ASSERT_TRUE(restore(restored, state).is_ok());
+  EXPECT_EQ(restored.size(), 0u);
+}
+
 // The timer index (namespace entries tagged kTimerTag) as of the last
 // checkpoint: (time, key) in firing order.
 std::vector<std::pair<Timestamp, std::string>> timer_index(MemoryState& state) {
