@@ -353,7 +353,7 @@ class KeyTable {
       Timestamp timer;
       uint64_t sequence;
       if (!decode_timer(value, timer, sequence)) return bad("a key entry too short for its timer");
-      if (timer != kMaxTimestamp) timers.add({timer, sequence}, entry_key.substr(1));
+      if (read_index && timer != kMaxTimestamp) timers.add({timer, sequence}, entry_key.substr(1));
       if (load) {
         Result<State> state = read_state(std::as_const(key), value);
         if (!state.is_ok()) return state.status();
