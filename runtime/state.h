@@ -164,7 +164,7 @@ class StateReader {
   // ascending byte order, until f returns false; the views last for the
   // call. For short reads done often (a keyed table's due timers), where
   // scan() is for reading a whole namespace once. Reads what scan() reads.
-  virtual Status scan_range(std::string_view from, std::string_view to,
+  virtual Status read_while(std::string_view from, std::string_view to,
                             const std::function<bool(std::string_view key, std::string_view value)>& f) = 0;
   // The value of one entry, nothing if it has none. Like scan(), it reads
   // the state as of the last checkpoint (or restore).

@@ -18,12 +18,7 @@ void PendingWrites::remove(rocksdb::ColumnFamilyHandle* family, std::string_view
 
 void PendingWrites::remove_range(rocksdb::ColumnFamilyHandle* family, std::string_view prefix, std::string_view from,
                                  std::string_view to) {
-  std::lock_guard lock(mutex_);
-  const std::size_t key_begin = bytes_.size();
-  bytes_.append(prefix).append(from);
-  const std::size_t key_end = bytes_.size();
-  bytes_.append(prefix).append(to);
-  changes_.push_back({family, key_begin, key_end, bytes_.size(), Kind::kRemoveRange});
+  add(family, prefix, from, std::string(prefix).append(to), Kind::kRemoveRange);
 }
 
 void PendingWrites::add(rocksdb::ColumnFamilyHandle* family, std::string_view prefix, std::string_view key,
@@ -134,14 +129,15 @@ class RocksTaskState::StageReader final : public StateReader {
                     [&](std::string_view key, std::string_view value) { return f(key.substr(prefix_.size()), value); });
   }
 
-  Status scan_range(std::string_view from, std::string_view to,
+  Status read_while(std::string_view from, std::string_view to,
                     const std::function<bool(std::string_view key, std::string_view value)>& f) override {
     rocksdb::ColumnFamilyHandle* family = db_.find_stage_family(stage_);
     if (family == nullptr) return Status::ok();
     key_.assign(prefix_).append(from);
     range_end_.assign(prefix_).append(to);
-    return db_.scan_range(family, key_, range_end_,
-                          [&](std::string_view key, std::string_view value) { return f(key.substr(prefix_.size()), value); });
+    return db_.read_while(family, key_, range_end_, [&](std::string_view key, std::string_view value) {
+      return f(key.substr(prefix_.size()), value);
+    });
   }
 
   Result<std::optional<std::string>> get(std::string_view key) override {
@@ -169,8 +165,8 @@ class RocksTaskState::StageReader final : public StateReader {
   const std::string end_;
   const std::size_t stage_;
   StateMemory* const memory_;
-  std::string key_;                // get()'s RocksDB key, or scan_range()'s first, reused
-  std::string range_end_;          // scan_range()'s end, reused
+  std::string key_;                // get()'s RocksDB key, or read_while()'s first, reused
+  std::string range_end_;          // read_while()'s end, reused
   std::vector<std::string> keys_;  // get_many()'s, reused
 };
 

@@ -281,7 +281,7 @@ Status WorkingDb::scan(rocksdb::ColumnFamilyHandle* family, std::string_view low
   return queue.reader_status();
 }
 
-Status WorkingDb::scan_range(rocksdb::ColumnFamilyHandle* family, std::string_view lower, std::string_view upper,
+Status WorkingDb::read_while(rocksdb::ColumnFamilyHandle* family, std::string_view lower, std::string_view upper,
                              const std::function<bool(std::string_view key, std::string_view value)>& f) {
   const rocksdb::Slice upper_bound = slice(upper);
   rocksdb::ReadOptions options;

@@ -72,7 +72,7 @@ class WorkingDb {
   // Calls f(key, value) for the entries of `family` in [lower, upper), in
   // key order, until f returns false. For short reads done often: unlike
   // scan(), no reader thread, and the blocks read stay in the cache.
-  Status scan_range(rocksdb::ColumnFamilyHandle* family, std::string_view lower, std::string_view upper,
+  Status read_while(rocksdb::ColumnFamilyHandle* family, std::string_view lower, std::string_view upper,
                     const std::function<bool(std::string_view key, std::string_view value)>& f);
   Result<StoredMeta> read_meta();
   // RocksDB's estimate of the keyed state entries, over every stage's column

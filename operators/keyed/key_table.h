@@ -33,7 +33,7 @@
 // a record needs its key (StateReader::get: while any entry is evicted, a
 // key not in memory is looked up, unless it was forgotten since the last
 // committed checkpoint) or when its timer is due (a watermark step reads the
-// index's due timers, StateReader::scan_range); timers due together read
+// index's due timers, StateReader::read_while); timers due together read
 // theirs back in batches (StateReader::get_many), which is several times
 // faster over many keys. Only entries untouched since before the last
 // checkpoint are evicted: their bytes are in the database already (the job
@@ -61,7 +61,6 @@
 
 #include <absl/container/flat_hash_map.h>
 #include <absl/container/flat_hash_set.h>
-#include <absl/hash/hash.h>
 
 #include <algorithm>
 #include <cmath>
@@ -71,13 +70,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "operators/keyed/huge_page_allocator.h"
 #include "operators/keyed/key.h"
+#include "operators/keyed/timers.h"
 #include "runtime/encoding.h"
 #include "runtime/record.h"
 #include "runtime/state.h"
@@ -190,11 +189,7 @@ class KeyTable {
   std::size_t resident() const { return map_.size(); }
   // Timer entries in memory: one for each resident key's pending timer, and
   // stale ones not yet dropped.
-  std::size_t timers_in_memory() const {
-    std::size_t n = 0;
-    for (const auto& [time, bucket] : timers_) n += bucket.timers.size();
-    return n;
-  }
+  std::size_t timers_in_memory() const { return timers_.size(); }
 
   // Calls f(const K&, const State&) for every key in memory, in no
   // particular order.
@@ -210,63 +205,8 @@ class KeyTable {
   // state's bytes to `value`.
   template <class WriteState>
   void checkpoint(StateWriter& out, std::string_view meta, WriteState&& write_state) {
-    std::string entry_key;
-    std::string value;
-    std::string index_key;
-    std::size_t written = 0;
-    std::size_t written_bytes = 0;
-    auto put = [&](const K& key, Slot& slot) {
-      set_entry_key(key, entry_key);
-      value.clear();
-      encoding::put_i64(value, slot.timer);
-      encoding::put_varint(value, slot.timer_sequence);
-      write_state(key, std::as_const(slot.state), value);
-      out.put(entry_key, value);
-      slot.dirty = false;
-      ++written;
-      written_bytes += value.size();
-      if (!slot.indexed && slot.timer != kMaxTimestamp) {
-        set_index_key({slot.timer, slot.timer_sequence}, index_key);
-        out.put(index_key, std::string_view(entry_key).substr(1));
-        slot.indexed = true;
-      }
-    };
-    if (map_.empty() && cold_keys_ == 0 && !forgotten_.empty()) {
-      // No key left (the end of a bounded input, a window end after which
-      // no key has state): the key entries and the timer index go in one
-      // range removal, not one removal per key and timer, which a
-      // checkpoint would hold twice while it sorts and writes them.
-      const char range[] = {kKeyTag, kTimerTag + 1};
-      out.remove_range({&range[0], 1}, {&range[1], 1});
-    } else {
-      for (const TimerPosition& timer : unindexed_) {
-        set_index_key(timer, index_key);
-        out.remove(index_key);
-      }
-      // A key forgotten and then added again is put below.
-      for (const K& key : forgotten_) {
-        if (map_.contains(key)) continue;
-        set_entry_key(key, entry_key);
-        out.remove(entry_key);
-      }
-    }
-    unindexed_.clear();
-    // Finding a key costs a cache miss or two (the table's order is the
-    // hash's), a pass over every slot a few nanoseconds each: once more than
-    // 1 key in kScanAbove changed, the pass is faster (bench/checkpoint_bench).
-    constexpr std::size_t kScanAbove = 16;
-    if (!tracking_ || dirty_.size() * kScanAbove > map_.size()) {
-      for (Entry& entry : map_) {
-        if (entry.second.dirty || !tracking_) put(entry.first, entry.second);
-      }
-    } else {
-      for (const K& key : dirty_) {
-        auto it = map_.find(key);
-        // Absent: forgotten (above). Clean: listed twice (forgotten, then
-        // added again), and written already.
-        if (it != map_.end() && it->second.dirty) put(key, it->second);
-      }
-    }
+    write_removals(out);
+    write_changes(out, write_state);
     tracking_ = true;
     dirty_.clear();
     // The removals just written may reach the database only with this
@@ -275,7 +215,6 @@ class KeyTable {
     if (cold_ != nullptr) forgotten_before_ = std::move(forgotten_);
     forgotten_.clear();
     out.put(kMetaKey, meta);
-    if (written > 0) value_bytes_ = static_cast<double>(written_bytes) / static_cast<double>(written);
     if (memory_ != nullptr) evict_over_budget();
     ++interval_;
   }
@@ -306,7 +245,6 @@ class KeyTable {
   // by pointer, and values).
   template <class ReadMeta, class ReadState>
   [[nodiscard]] Status restore(StateReader& in, ReadMeta&& read_meta, ReadState&& read_state) {
-    auto bad = [](const char* what) { return Status::corruption(std::string("keyed state: ") + what); };
     KeyTable restored;
     restored.tracking_ = true;  // the namespace holds the table: later checkpoints write changes
     restored.memory_ = in.memory();
@@ -319,55 +257,29 @@ class KeyTable {
     const double room = restored.memory_ == nullptr
                             ? INFINITY
                             : static_cast<double>(restored.memory_->budget() - restored.memory_->used());
-    std::size_t seen = 0;
-    std::size_t seen_bytes = 0;
-    bool has_meta = false;
-    K key{};
     // With a budget, an evicted entry's timer is found in the timer index
     // only: it must hold the key entries' timers, no more, no less.
     const bool read_index = restored.memory_ != nullptr;
-    TimerDigest timers;
-    TimerDigest index;
+    RestoreScan scan;
     auto read_entry = [&](std::string_view entry_key, std::string_view value) -> Status {
       if (entry_key == kMetaKey) {
-        has_meta = true;
+        scan.has_meta = true;
         return read_meta(value);
       }
-      if (!entry_key.empty() && entry_key.front() == kTimerTag) {
-        if (!read_index) return bad("an entry whose key is neither the meta entry nor a key's");
+      if (read_index && !entry_key.empty() && entry_key.front() == kTimerTag) {
         TimerPosition timer;
+        K key{};
         if (!parse_index_key(entry_key, timer) || !parse_state_key(value, key)) {
           return bad("a malformed timer index entry");
         }
-        index.add(timer, value);
+        scan.index.add(timer, value);
         return Status::ok();
       }
-      if (entry_key.empty() || entry_key.front() != kKeyTag || !parse_state_key(entry_key.substr(1), key)) {
-        return bad("an entry whose key is neither the meta entry nor a key's");
-      }
-      if (!has_meta) return bad("key entries without the meta entry");
-      ++seen;
-      seen_bytes += value.size();
-      const double average = static_cast<double>(seen_bytes) / static_cast<double>(seen);
-      const bool load = static_cast<double>(restored.map_.size() + 1) * entry_bytes(average) <= room;
-      Timestamp timer;
-      uint64_t sequence;
-      if (!decode_timer(value, timer, sequence)) return bad("a key entry too short for its timer");
-      if (read_index && timer != kMaxTimestamp) timers.add({timer, sequence}, entry_key.substr(1));
-      if (load) {
-        Result<State> state = read_state(std::as_const(key), value);
-        if (!state.is_ok()) return state.status();
-        restored.map_.try_emplace(key, stored_slot(std::move(state).value(), timer, sequence));
-        if (timer != kMaxTimestamp) restored.add_timer({timer, sequence}, key);
-      } else {
-        ++restored.cold_keys_;
-      }
-      restored.next_sequence_ = std::max(restored.next_sequence_, sequence + 1);
-      return Status::ok();
+      return restored.restore_key_entry(entry_key, value, room, read_index, scan, read_state);
     };
     if (read_index) {
       KAPPA_RETURN_IF_ERROR(in.scan(read_entry));
-      if (!(timers == index)) return bad("the timer index does not match the key entries' timers");
+      if (!(scan.timers == scan.index)) return bad("the timer index does not match the key entries' timers");
     } else {
       // Without a budget the index is not read (it has as many entries as
       // there are timers, and a restore reads them all): only what is
@@ -376,44 +288,123 @@ class KeyTable {
       KAPPA_RETURN_IF_ERROR(in.scan({}, {&index_tag[0], 1}, read_entry));
       KAPPA_RETURN_IF_ERROR(in.scan({&index_tag[1], 1}, {}, read_entry));
     }
-    if (seen > 0) restored.value_bytes_ = static_cast<double>(seen_bytes) / static_cast<double>(seen);
+    if (scan.seen > 0) restored.value_bytes_ = static_cast<double>(scan.seen_bytes) / static_cast<double>(scan.seen);
     restored.charge_.set(restored.memory_, restored.estimate());
     *this = std::move(restored);
     return Status::ok();
   }
 
  private:
-  struct Timer {
-    K key;
-    uint64_t sequence;
-  };
-  // A timer's place in firing order.
-  struct TimerPosition {
-    Timestamp time;
-    uint64_t sequence;
-    bool operator==(const TimerPosition&) const = default;
-  };
-  static constexpr uint64_t kLastSequence = UINT64_MAX;
-  // What restore() compares the key entries' timers and the timer index by:
-  // how many, and a sum of hashes of (time, sequence, state key), which does
-  // not depend on the order they are added in.
-  struct TimerDigest {
-    uint64_t count = 0;
-    uint64_t sum = 0;
-    void add(TimerPosition timer, std::string_view state_key) {
-      ++count;
-      sum += absl::Hash<std::tuple<Timestamp, uint64_t, absl::string_view>>{}(
-          {timer.time, timer.sequence, {state_key.data(), state_key.size()}});
+  // checkpoint()'s removals: the keys forgotten since the last one and the
+  // timers that left the index.
+  void write_removals(StateWriter& out) {
+    std::string entry_key;
+    if (map_.empty() && cold_keys_ == 0 && !forgotten_.empty()) {
+      // No key left (the end of a bounded input, a window end after which
+      // no key has state): the key entries and the timer index go in one
+      // range removal, not one removal per key and timer, which a
+      // checkpoint would hold twice while it sorts and writes them.
+      const char range[] = {kKeyTag, kTimerTag + 1};
+      out.remove_range({&range[0], 1}, {&range[1], 1});
+    } else {
+      for (const TimerPosition& timer : unindexed_) {
+        set_index_key(timer, entry_key);
+        out.remove(entry_key);
+      }
+      // A key forgotten and then added again is put by write_changes().
+      for (const K& key : forgotten_) {
+        if (map_.contains(key)) continue;
+        set_entry_key(key, entry_key);
+        out.remove(entry_key);
+      }
     }
-    bool operator==(const TimerDigest&) const = default;
+    unindexed_.clear();
+  }
+
+  // checkpoint()'s puts: the dirty entries (every entry at the first
+  // checkpoint, unless restored), and their timers when the index lacks them.
+  template <class WriteState>
+  void write_changes(StateWriter& out, WriteState& write_state) {
+    std::string entry_key;
+    std::string value;
+    std::string index_key;
+    std::size_t written = 0;
+    std::size_t written_bytes = 0;
+    auto put = [&](const K& key, Slot& slot) {
+      set_entry_key(key, entry_key);
+      value.clear();
+      encoding::put_i64(value, slot.timer);
+      encoding::put_varint(value, slot.timer_sequence);
+      write_state(key, std::as_const(slot.state), value);
+      out.put(entry_key, value);
+      slot.dirty = false;
+      ++written;
+      written_bytes += value.size();
+      if (!slot.indexed && slot.timer != kMaxTimestamp) {
+        set_index_key({slot.timer, slot.timer_sequence}, index_key);
+        out.put(index_key, std::string_view(entry_key).substr(1));
+        slot.indexed = true;
+      }
+    };
+    // Finding a key costs a cache miss or two (the table's order is the
+    // hash's), a pass over every slot a few nanoseconds each: once more than
+    // 1 key in kScanAbove changed, the pass is faster (bench/checkpoint_bench).
+    constexpr std::size_t kScanAbove = 16;
+    if (!tracking_ || dirty_.size() * kScanAbove > map_.size()) {
+      for (Entry& entry : map_) {
+        if (entry.second.dirty || !tracking_) put(entry.first, entry.second);
+      }
+    } else {
+      for (const K& key : dirty_) {
+        auto it = map_.find(key);
+        // Absent: forgotten. Clean: listed twice (forgotten, then added
+        // again), and written already.
+        if (it != map_.end() && it->second.dirty) put(key, it->second);
+      }
+    }
+    if (written > 0) value_bytes_ = static_cast<double>(written_bytes) / static_cast<double>(written);
+  }
+
+  // What restore() has read so far.
+  struct RestoreScan {
+    std::size_t seen = 0;  // key entries
+    std::size_t seen_bytes = 0;
+    bool has_meta = false;
+    TimerDigest timers;  // the key entries' timers and the index's (with a budget only)
+    TimerDigest index;
   };
-  // The timers in memory due at one time: in sequence order, unless an
-  // entry read back added its own after later ones (then sorted before
-  // they fire).
-  struct Bucket {
-    std::vector<Timer> timers;
-    bool sorted = true;
-  };
+  static Status bad(const char* what) { return Status::corruption(std::string("keyed state: ") + what); }
+
+  // restore()'s key entry: loaded while the budget has room for it (an
+  // estimate from the average entry so far), counted as evicted otherwise.
+  template <class ReadState>
+  Status restore_key_entry(std::string_view entry_key, std::string_view value, double room, bool read_index,
+                           RestoreScan& scan, ReadState& read_state) {
+    K key{};
+    if (entry_key.empty() || entry_key.front() != kKeyTag || !parse_state_key(entry_key.substr(1), key)) {
+      return bad("an entry whose key is neither the meta entry nor a key's");
+    }
+    if (!scan.has_meta) return bad("key entries without the meta entry");
+    ++scan.seen;
+    scan.seen_bytes += value.size();
+    const double average = static_cast<double>(scan.seen_bytes) / static_cast<double>(scan.seen);
+    const bool load = static_cast<double>(map_.size() + 1) * entry_bytes(average) <= room;
+    Timestamp timer;
+    uint64_t sequence;
+    if (!decode_timer(value, timer, sequence)) return bad("a key entry too short for its timer");
+    if (read_index && timer != kMaxTimestamp) scan.timers.add({timer, sequence}, entry_key.substr(1));
+    if (load) {
+      Result<State> state = read_state(std::as_const(key), value);
+      if (!state.is_ok()) return state.status();
+      if (timer != kMaxTimestamp) timers_.add({timer, sequence}, key);
+      map_.try_emplace(std::move(key), stored_slot(std::move(state).value(), timer, sequence));
+    } else {
+      ++cold_keys_;
+    }
+    next_sequence_ = std::max(next_sequence_, sequence + 1);
+    return Status::ok();
+  }
+
   // Due timers whose evicted entries are read back together (read_back):
   // enough that a fire over most keys finds several of them in each database
   // block it reads (reading them back one at a time, bench/state_memory_bench
@@ -426,14 +417,8 @@ class KeyTable {
     unindex(entry.second);
     entry.second.timer = when;
     entry.second.timer_sequence = next_sequence_++;
-    add_timer({when, entry.second.timer_sequence}, entry.first);
+    timers_.add({when, entry.second.timer_sequence}, entry.first);
     touch(entry);
-  }
-
-  void add_timer(TimerPosition timer, const K& key) {
-    Bucket& bucket = timers_[timer.time];
-    if (!bucket.timers.empty() && bucket.timers.back().sequence > timer.sequence) bucket.sorted = false;
-    bucket.timers.push_back({key, timer.sequence});
   }
 
   // The slot's timer leaves the index at the next checkpoint (it is about to
@@ -447,38 +432,15 @@ class KeyTable {
   // Fires the timers in memory up to `through`, in order: see run_timers().
   template <class F>
   void fire_resident(TimerPosition through, F& due) {
-    while (!timers_.empty() && timers_.begin()->first <= through.time) {
-      auto node = timers_.extract(timers_.begin());
-      const Timestamp time = node.key();
-      std::vector<Timer>& timers = node.mapped().timers;
-      if (!node.mapped().sorted) {
-        std::sort(timers.begin(), timers.end(), [](const Timer& a, const Timer& b) { return a.sequence < b.sequence; });
-      }
-      const std::size_t end =
-          time < through.time ? timers.size()
-                              : static_cast<std::size_t>(std::upper_bound(timers.begin(), timers.end(), through.sequence,
-                                                                          [](uint64_t sequence, const Timer& timer) {
-                                                                            return sequence < timer.sequence;
-                                                                          }) -
-                                                         timers.begin());
-      for (std::size_t i = 0; i < end; ++i) {
-        auto it = map_.find(timers[i].key);
-        // Not in memory: forgotten, or evicted (the index has its timer).
-        if (it == map_.end() || it->second.timer != time || it->second.timer_sequence != timers[i].sequence) continue;
-        unindex(it->second);
-        it->second.timer = kMaxTimestamp;
-        touch(*it);
-        due(*it);
-      }
-      if (end == timers.size()) continue;
-      // The rest are after `through`: back in the map for the next chunk.
-      timers.erase(timers.begin(), timers.begin() + static_cast<std::ptrdiff_t>(end));
-      auto inserted = timers_.insert(std::move(node));
-      if (!inserted.inserted) {  // due() set timers at that time too
-        for (Timer& timer : inserted.node.mapped().timers) add_timer({time, timer.sequence}, timer.key);
-      }
-      return;
-    }
+    timers_.pop_through(through, [&](const K& key, TimerPosition timer) {
+      auto it = map_.find(key);
+      // Not in memory: forgotten, or evicted (the index has its timer).
+      if (it == map_.end() || it->second.timer != timer.time || it->second.timer_sequence != timer.sequence) return;
+      unindex(it->second);
+      it->second.timer = kMaxTimestamp;
+      touch(*it);
+      due(*it);
+    });
   }
 
   // Reads back, in timer order, the evicted entries whose timers are due at
@@ -498,7 +460,7 @@ class KeyTable {
     Timestamp next = kMaxTimestamp;    // the first timer after `now` in the index
     bool damaged = false;
     const char index_end = kTimerTag + 1;
-    const Status read = cold_->scan_range(cold_from_, {&index_end, 1}, [&](std::string_view key, std::string_view value) {
+    auto visit = [&](std::string_view key, std::string_view value) {
       TimerPosition timer;
       K owned{};
       if (!parse_index_key(key, timer) || !parse_state_key(value, owned)) {
@@ -517,7 +479,8 @@ class KeyTable {
       through = timer;
       next = kMinTimestamp;  // unknown: read on from `last`
       return false;
-    });
+    };
+    const Status read = cold_->read_while(cold_from_, {&index_end, 1}, visit);
     check_read_back(damaged ? Status::corruption("a timer index entry is malformed") : read);
     if (!last.empty()) cold_from_ = last.append(1, '\0');
     cold_next_ = next;
@@ -588,7 +551,7 @@ class KeyTable {
                                       : decode_slot(key, *bytes, read_state_);
     check_read_back(slot.status());
     --cold_keys_;
-    if (slot->timer != kMaxTimestamp) add_timer({slot->timer, slot->timer_sequence}, key);
+    if (slot->timer != kMaxTimestamp) timers_.add({slot->timer, slot->timer_sequence}, key);
     auto it = map_.try_emplace(std::move(key), std::move(slot).value()).first;
     grew();
     return it;
@@ -640,9 +603,11 @@ class KeyTable {
   // 1 slot in 8 empty), its timer's and, standing in for what the state
   // holds outside the slot, its encoded size.
   static double entry_bytes(double encoded_bytes) {
-    return sizeof(Entry) * 8.0 / 7.0 + sizeof(Timer) + encoded_bytes;
+    return sizeof(Entry) * 8.0 / 7.0 + sizeof(typename TimerQueue<K>::Timer) + encoded_bytes;
   }
-  int64_t estimate() const { return static_cast<int64_t>(static_cast<double>(map_.size()) * entry_bytes(value_bytes_)); }
+  int64_t estimate() const {
+    return static_cast<int64_t>(static_cast<double>(map_.size()) * entry_bytes(value_bytes_));
+  }
 
   // Evicts the table's share of the budget's excess, coldest entries first,
   // among those untouched in this checkpoint interval (see the top; after
@@ -673,38 +638,18 @@ class KeyTable {
     for (const auto& [touched_in, key] : cold) {
       auto it = map_.find(*key);
       const Slot& slot = it->second;
-      KAPPA_CHECK(slot.indexed || slot.timer == kMaxTimestamp, "keyed state: evicting an entry whose timer is not indexed");
+      KAPPA_CHECK(slot.indexed || slot.timer == kMaxTimestamp,
+                  "keyed state: evicting an entry whose timer is not indexed");
       if (slot.indexed) timers.push_back({slot.timer, slot.timer_sequence});
       map_.erase(it);  // erasing moves no other entry, so the other pointers stay valid
       ++cold_keys_;
     }
     map_.rehash(0);  // give the slots back
-    forget_timers(timers);
+    timers_.drop(timers);
     // Entries evicted now may have timers behind where the index was read.
     cold_from_.assign(1, kTimerTag);
     cold_next_ = kMinTimestamp;
     charge_.set(memory_, estimate());
-  }
-
-  // Drops the entries of `timers` (the timers of evicted entries) from the
-  // buckets in memory.
-  void forget_timers(std::vector<TimerPosition>& timers) {
-    std::sort(timers.begin(), timers.end(),
-              [](const TimerPosition& a, const TimerPosition& b) { return a.time < b.time; });
-    absl::flat_hash_set<uint64_t> sequences;
-    for (std::size_t begin = 0, end = 0; begin < timers.size(); begin = end) {
-      const Timestamp time = timers[begin].time;
-      sequences.clear();
-      for (end = begin; end < timers.size() && timers[end].time == time; ++end) sequences.insert(timers[end].sequence);
-      auto bucket = timers_.find(time);
-      if (bucket == timers_.end()) continue;
-      std::erase_if(bucket->second.timers, [&](const Timer& timer) { return sequences.contains(timer.sequence); });
-      if (bucket->second.timers.empty()) {
-        timers_.erase(bucket);
-      } else {
-        bucket->second.timers.shrink_to_fit();
-      }
-    }
   }
 
   static void set_entry_key(const K& key, std::string& out) {
@@ -713,17 +658,14 @@ class KeyTable {
   }
   static void set_index_key(TimerPosition timer, std::string& out) {
     out.assign(1, kTimerTag);
-    append_state_key(timer.time, out);
-    append_state_key(timer.sequence, out);
+    append_timer_position(timer, out);
   }
   static bool parse_index_key(std::string_view key, TimerPosition& timer) {
-    constexpr std::size_t kBytes = sizeof(Timestamp);
-    return key.size() == 1 + 2 * kBytes && key.front() == kTimerTag &&
-           parse_state_key(key.substr(1, kBytes), timer.time) && parse_state_key(key.substr(1 + kBytes), timer.sequence);
+    return !key.empty() && key.front() == kTimerTag && parse_timer_position(key.substr(1), timer);
   }
 
   key_table_detail::Map<K, Slot> map_;
-  std::map<Timestamp, Bucket> timers_;  // of the entries in memory (some stale: see the top)
+  TimerQueue<K> timers_;        // of the entries in memory (some stale: see the top)
   uint64_t next_sequence_ = 1;  // 0 is no timer's, so a fresh slot matches no stale bucket entry
   bool tracking_ = false;       // whether dirty_ and forgotten_ list changes (after the first checkpoint or a restore)
   std::vector<K> dirty_;        // keys that became dirty since the last checkpoint, some twice

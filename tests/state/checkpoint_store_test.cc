@@ -35,7 +35,8 @@ TEST(CheckpointStoreTest, AnEmptyDirectoryOpensAsAnEmptyStore) {
   EXPECT_EQ(store->watermark(kA), std::nullopt);
   EXPECT_TRUE(store->positions().empty());
   EXPECT_TRUE(read_contents(*store, {kA}, {0, 1}).empty());
-  EXPECT_EQ(read_bytes(dir / "state/KAPPA_STATE"), "kappa-state\nformat " + std::to_string(kStateFormatVersion) + "\njob job\n");
+  EXPECT_EQ(read_bytes(dir / "state/KAPPA_STATE"),
+            "kappa-state\nformat " + std::to_string(kStateFormatVersion) + "\njob job\n");
 }
 
 TEST(CheckpointStoreTest, EntriesPositionsAndWatermarksSurviveAReopen) {
@@ -174,8 +175,8 @@ TEST(CheckpointStoreTest, GetManyReadsWhatGetReads) {
 }
 
 // Ranges, as keyed tables read their due timers: the task's own committed
-// entries from `from` up to `to` (both scan() and scan_range()), and
-// scan_range() stops when its callback says so.
+// entries from `from` up to `to` (both scan() and read_while()), and
+// read_while() stops when its callback says so.
 TEST(CheckpointStoreTest, RangeScansReadTheTasksCommittedEntriesInTheRange) {
   TempDir dir;
   std::unique_ptr<CheckpointStore> store = open_ok(dir.path());
@@ -191,10 +192,10 @@ TEST(CheckpointStoreTest, RangeScansReadTheTasksCommittedEntriesInTheRange) {
     seen.emplace_back(key);
     return true;
   };
-  ASSERT_TRUE(reader.scan_range("b", "c", collect).is_ok());
+  ASSERT_TRUE(reader.read_while("b", "c", collect).is_ok());
   EXPECT_THAT(seen, ElementsAre("b1", "b2", "b3"));
   seen.clear();
-  ASSERT_TRUE(reader.scan_range("b2", "z", [&](std::string_view key, std::string_view value) {
+  ASSERT_TRUE(reader.read_while("b2", "z", [&](std::string_view key, std::string_view value) {
                       collect(key, value);
                       return seen.size() < 2;
                     })
@@ -210,7 +211,7 @@ TEST(CheckpointStoreTest, RangeScansReadTheTasksCommittedEntriesInTheRange) {
                   .is_ok());
   EXPECT_THAT(seen, ElementsAre("b1", "b2", "b3"));
   seen.clear();
-  ASSERT_TRUE(store->task(kA).reader(1).scan_range("", "z", collect).is_ok());
+  ASSERT_TRUE(store->task(kA).reader(1).read_while("", "z", collect).is_ok());
   EXPECT_TRUE(seen.empty()) << "a stage never written";
 }
 

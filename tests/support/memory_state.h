@@ -90,7 +90,7 @@ class MemoryStageState final : public StateWriter, public StateReader {
     return Status::ok();
   }
 
-  Status scan_range(std::string_view from, std::string_view to,
+  Status read_while(std::string_view from, std::string_view to,
                     const std::function<bool(std::string_view key, std::string_view value)>& f) override {
     for (auto it = entries.lower_bound(from); it != entries.end() && it->first < to; ++it) {
       if (!f(it->first, it->second)) break;

@@ -537,7 +537,8 @@ TEST(KeyTableTest, RestoreRejectsEntriesItDidNotWrite) {
   EXPECT_TRUE(rejected([](auto& entries) { entries.erase(std::string(Table::kMetaKey)); }));
   EXPECT_TRUE(rejected([](auto& entries) { entries["\x03z"] = "x"; }));
   EXPECT_TRUE(rejected([](auto& entries) { entries[std::string(1, Table::kKeyTag) + "c"] = "short"; }));
-  EXPECT_TRUE(rejected([](auto& entries) { entries[std::string(1, Table::kKeyTag) + "a"] += "!"; }));  // the value's own check
+  // The value's own check.
+  EXPECT_TRUE(rejected([](auto& entries) { entries[std::string(1, Table::kKeyTag) + "a"] += "!"; }));
   // The timer index is read, and checked against the key entries, under a
   // memory budget only (without one it is not used).
   auto index_spoilt = [&](auto spoil) { return rejected(spoil, &ample) && !rejected(spoil); };
