@@ -1,34 +1,49 @@
 #include "state/task_state.h"
 
 #include <algorithm>
+#include <cstring>
 #include <functional>
 
 #include "state/key_encoding.h"
 
 namespace kappa::state_internal {
 
-void PendingWrites::put(rocksdb::ColumnFamilyHandle* family, std::string_view prefix, std::string_view key,
-                        std::string_view value) {
-  add(family, prefix, key, value, Kind::kPut);
+void PendingWrites::Log::remove_range(rocksdb::ColumnFamilyHandle* family, std::string_view prefix,
+                                      std::string_view from, std::string_view to) {
+  add(family, Kind::kRemoveRange, prefix, from, std::string(prefix).append(to));
 }
 
-void PendingWrites::remove(rocksdb::ColumnFamilyHandle* family, std::string_view prefix, std::string_view key) {
-  add(family, prefix, key, {}, Kind::kRemove);
+void PendingWrites::Log::add(rocksdb::ColumnFamilyHandle* family, Kind kind, std::string_view prefix,
+                             std::string_view key, std::string_view value) {
+  const Header header{family, static_cast<uint32_t>(prefix.size() + key.size()), static_cast<uint32_t>(value.size()),
+                      kind};
+  char* at = extend(sizeof(Header) + header.key_size + header.value_size);
+  auto append = [&at](const void* bytes, std::size_t size) {
+    if (size > 0) std::memcpy(at, bytes, size);  // an empty view's data may be null
+    at += size;
+  };
+  append(&header, sizeof(Header));
+  append(prefix.data(), prefix.size());
+  append(key.data(), key.size());
+  append(value.data(), value.size());
 }
 
-void PendingWrites::remove_range(rocksdb::ColumnFamilyHandle* family, std::string_view prefix, std::string_view from,
-                                 std::string_view to) {
-  add(family, prefix, from, std::string(prefix).append(to), Kind::kRemoveRange);
+void PendingWrites::Log::add_block(std::size_t bytes) {
+  constexpr std::size_t kSmallestBlock = 64 << 10;
+  std::size_t capacity = blocks_.empty() ? last_size_ + last_size_ / 4 : 2 * blocks_.back().capacity;
+  capacity = std::max({capacity, kSmallestBlock, bytes});
+  blocks_.push_back({std::unique_ptr<char[], Free>(HugePageAllocator<char>().allocate(capacity), Free{capacity}), 0,
+                     capacity});
 }
 
-void PendingWrites::add(rocksdb::ColumnFamilyHandle* family, std::string_view prefix, std::string_view key,
-                        std::string_view value, Kind kind) {
+PendingWrites::Log& PendingWrites::open() {
   std::lock_guard lock(mutex_);
-  const std::size_t key_begin = bytes_.size();
-  bytes_.append(prefix).append(key);
-  const std::size_t key_end = bytes_.size();
-  bytes_.append(value);
-  changes_.push_back({family, key_begin, key_end, bytes_.size(), kind});
+  return *logs_.emplace_back(std::make_unique<Log>());
+}
+
+void PendingWrites::close(Log& log) {
+  std::lock_guard lock(mutex_);
+  log.closed_ = true;
 }
 
 void PendingWrites::fail(Status status) {
@@ -37,38 +52,66 @@ void PendingWrites::fail(Status status) {
 }
 
 Result<rocksdb::WriteBatch> PendingWrites::take() {
-  std::string bytes;
-  std::vector<Change> changes;
+  // Every log's blocks, in the order the logs were opened: a closed log's
+  // changes before those of a later task of the same partition.
+  std::vector<Log::Block> taken;
   Status error;
   {
     std::lock_guard lock(mutex_);
-    std::swap(bytes, bytes_);
-    std::swap(changes, changes_);
     std::swap(error, error_);
+    for (std::unique_ptr<Log>& log : logs_) {
+      log->last_size_ = 0;
+      for (Log::Block& block : log->blocks_) {
+        log->last_size_ += block.size;
+        taken.push_back(std::move(block));
+      }
+      log->blocks_.clear();
+    }
+    std::erase_if(logs_, [](const std::unique_ptr<Log>& log) { return log->closed_; });
   }
   if (!error.is_ok()) return error;
-  auto key_of = [&](const Change& c) { return std::string_view(bytes.data() + c.key_begin, c.key_end - c.key_begin); };
-  std::stable_sort(changes.begin(), changes.end(), [&](const Change& a, const Change& b) {
+
+  struct Change {
+    rocksdb::ColumnFamilyHandle* family;
+    rocksdb::Slice key;
+    rocksdb::Slice value;  // a range removal's end; empty for a removal
+    Kind kind;
+  };
+  std::vector<Change> changes;
+  std::size_t total_bytes = 0;
+  for (const Log::Block& block : taken) {
+    total_bytes += block.size;
+    const char* at = block.data.get();
+    const char* const end = at + block.size;
+    while (at < end) {
+      Log::Header header;
+      std::memcpy(&header, at, sizeof(Log::Header));
+      at += sizeof(Log::Header);
+      const rocksdb::Slice key(at, header.key_size);
+      at += header.key_size;
+      changes.push_back({header.family, key, rocksdb::Slice(at, header.value_size), header.kind});
+      at += header.value_size;
+    }
+  }
+  std::stable_sort(changes.begin(), changes.end(), [](const Change& a, const Change& b) {
     const bool a_range = a.kind == Kind::kRemoveRange;
     const bool b_range = b.kind == Kind::kRemoveRange;
     if (a_range != b_range) return a_range;
     if (a.family != b.family) return std::less<>()(a.family, b.family);
-    return key_of(a) < key_of(b);
+    return a.key.compare(b.key) < 0;
   });
-  rocksdb::WriteBatch batch(bytes.size() + changes.size() * 16);
+  rocksdb::WriteBatch batch(total_bytes);
   for (const Change& change : changes) {
-    const rocksdb::Slice key(bytes.data() + change.key_begin, change.key_end - change.key_begin);
-    const rocksdb::Slice value(bytes.data() + change.key_end, change.value_end - change.key_end);
     rocksdb::Status status;
     switch (change.kind) {
       case Kind::kPut:
-        status = batch.Put(change.family, key, value);
+        status = batch.Put(change.family, change.key, change.value);
         break;
       case Kind::kRemove:
-        status = batch.Delete(change.family, key);
+        status = batch.Delete(change.family, change.key);
         break;
       case Kind::kRemoveRange:
-        status = batch.DeleteRange(change.family, key, value);
+        status = batch.DeleteRange(change.family, change.key, change.value);
         break;
     }
     if (!status.ok()) return from_rocksdb(status, "cannot add a state change to the checkpoint");
@@ -78,17 +121,18 @@ Result<rocksdb::WriteBatch> PendingWrites::take() {
 
 class RocksTaskState::StageWriter final : public StateWriter {
  public:
-  StageWriter(WorkingDb& db, PendingWrites& pending, const std::string& prefix, std::size_t stage)
-      : db_(db), pending_(pending), prefix_(prefix), stage_(stage) {}
+  StageWriter(WorkingDb& db, PendingWrites& pending, PendingWrites::Log& log, const std::string& prefix,
+              std::size_t stage)
+      : db_(db), pending_(pending), log_(log), prefix_(prefix), stage_(stage) {}
 
   void put(std::string_view key, std::string_view value) override {
-    if (rocksdb::ColumnFamilyHandle* f = family()) pending_.put(f, prefix_, key, value);
+    if (rocksdb::ColumnFamilyHandle* f = family()) log_.put(f, prefix_, key, value);
   }
   void remove(std::string_view key) override {
-    if (rocksdb::ColumnFamilyHandle* f = family()) pending_.remove(f, prefix_, key);
+    if (rocksdb::ColumnFamilyHandle* f = family()) log_.remove(f, prefix_, key);
   }
   void remove_range(std::string_view from, std::string_view to) override {
-    if (rocksdb::ColumnFamilyHandle* f = family()) pending_.remove_range(f, prefix_, from, to);
+    if (rocksdb::ColumnFamilyHandle* f = family()) log_.remove_range(f, prefix_, from, to);
   }
 
  private:
@@ -108,6 +152,7 @@ class RocksTaskState::StageWriter final : public StateWriter {
 
   WorkingDb& db_;
   PendingWrites& pending_;
+  PendingWrites::Log& log_;
   const std::string& prefix_;
   const std::size_t stage_;
   rocksdb::ColumnFamilyHandle* family_ = nullptr;
@@ -171,9 +216,9 @@ class RocksTaskState::StageReader final : public StateReader {
 };
 
 RocksTaskState::RocksTaskState(WorkingDb& db, PendingWrites& pending, const PartitionId& partition, StateMemory* memory)
-    : db_(db), pending_(pending), prefix_(task_prefix(partition)), memory_(memory) {}
+    : db_(db), pending_(pending), log_(pending.open()), prefix_(task_prefix(partition)), memory_(memory) {}
 
-RocksTaskState::~RocksTaskState() = default;
+RocksTaskState::~RocksTaskState() { pending_.close(log_); }
 
 RocksTaskState::Stage& RocksTaskState::stage(std::size_t index) {
   if (index >= stages_.size()) stages_.resize(index + 1);
@@ -182,7 +227,7 @@ RocksTaskState::Stage& RocksTaskState::stage(std::size_t index) {
 
 StateWriter& RocksTaskState::writer(std::size_t index) {
   Stage& s = stage(index);
-  if (!s.writer) s.writer = std::make_unique<StageWriter>(db_, pending_, prefix_, index);
+  if (!s.writer) s.writer = std::make_unique<StageWriter>(db_, pending_, log_, prefix_, index);
   return *s.writer;
 }
 

@@ -74,7 +74,7 @@
 #include <utility>
 #include <vector>
 
-#include "operators/keyed/huge_page_allocator.h"
+#include "runtime/huge_page_allocator.h"
 #include "operators/keyed/key.h"
 #include "operators/keyed/timers.h"
 #include "runtime/encoding.h"

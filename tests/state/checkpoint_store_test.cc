@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <random>
 #include <string>
 #include <thread>
 
@@ -408,6 +409,45 @@ TEST(CheckpointStoreTest, DroppingATaskKeepsItsState) {
   ASSERT_TRUE(store->commit({}, {}).is_ok());
   const Contents expected = {{{kA, 0}, {{"committed", "1"}, {"pending", "2"}}}};
   EXPECT_EQ(read_contents(*store, {kA}, {0}), expected);
+}
+
+TEST(CheckpointStoreTest, ADroppedTasksPendingChangesComeBeforeThoseOfItsPartitionsNextTask) {
+  TempDir dir;
+  std::unique_ptr<CheckpointStore> store = open_ok(dir.path());
+  store->task(kA).writer(0).put("k", "dropped");
+  store->task(kA).writer(0).put("gone", "1");
+  ASSERT_TRUE(store->drop_task(kA).is_ok());
+  store->task(kA).writer(0).put("k", "reassigned");
+  store->task(kA).writer(0).remove("gone");
+  ASSERT_TRUE(store->commit({}, {}).is_ok());
+  const Contents expected = {{{kA, 0}, {{"k", "reassigned"}}}};
+  EXPECT_EQ(read_contents(*store, {kA}, {0}), expected);
+}
+
+// A task's pending changes start each checkpoint in a block as large as the
+// last checkpoint's: checkpoints that grow, shrink and grow again, with
+// values of every size, apply exactly.
+TEST(CheckpointStoreTest, CheckpointsOfChangingSizesApplyExactly) {
+  TempDir dir;
+  std::unique_ptr<CheckpointStore> store = open_ok(dir.path());
+  Entries model;
+  std::mt19937 random(7);
+  for (int keys : {10, 40000, 3, 0, 100000, 20000}) {
+    for (int k = 0; k < keys; ++k) {
+      const std::string key = "key" + std::to_string(random() % 50000);
+      if (random() % 8 == 0) {
+        store->task(kA).writer(0).remove(key);
+        model.erase(key);
+      } else {
+        const std::string value(random() % 300, static_cast<char>('a' + k % 26));
+        store->task(kA).writer(0).put(key, value);
+        model[key] = value;
+      }
+    }
+    ASSERT_TRUE(store->commit({}, {}).is_ok());
+    const Contents contents = read_contents(*store, {kA}, {0});
+    EXPECT_EQ(contents.empty() ? Entries{} : contents.at({kA, 0}), model) << "after " << keys << " changes";
+  }
 }
 
 TEST(CheckpointStoreTest, TasksWhoseTopicsArePrefixesOfEachOtherDoNotMix) {
