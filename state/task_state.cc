@@ -15,8 +15,7 @@ void PendingWrites::Log::remove_range(rocksdb::ColumnFamilyHandle* family, std::
 
 void PendingWrites::Log::add(rocksdb::ColumnFamilyHandle* family, Kind kind, std::string_view prefix,
                              std::string_view key, std::string_view value) {
-  const Header header{family, static_cast<uint32_t>(prefix.size() + key.size()), static_cast<uint32_t>(value.size()),
-                      kind};
+  const Header header{family, prefix.size() + key.size(), value.size(), kind};
   char* at = extend(sizeof(Header) + header.key_size + header.value_size);
   auto append = [&at](const void* bytes, std::size_t size) {
     if (size > 0) std::memcpy(at, bytes, size);  // an empty view's data may be null

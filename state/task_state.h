@@ -61,8 +61,9 @@ class PendingWrites {
     // Before each change's key and value.
     struct Header {
       rocksdb::ColumnFamilyHandle* family;
-      uint32_t key_size;    // the prefix and the key
-      uint32_t value_size;  // for a range removal, its end (prefixed)
+      // Full sizes: an entry too large for RocksDB fails the commit there.
+      std::size_t key_size;    // the prefix and the key
+      std::size_t value_size;  // for a range removal, its end (prefixed)
       Kind kind;
     };
     struct Free {
