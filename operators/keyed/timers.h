@@ -79,6 +79,8 @@ class TimerQueue {
 
   // Takes out the timers at or before `through`, in order, calling
   // f(const K&, TimerPosition) for each; f may add timers after `through`.
+  // If f throws (user code, under --on-error skip or dlq), the timer it threw
+  // for is out and the ones after it stay in, to fire at the next call.
   template <class F>
   void pop_through(TimerPosition through, F&& f) {
     while (!buckets_.empty() && buckets_.begin()->first <= through.time) {
@@ -93,14 +95,18 @@ class TimerQueue {
               ? timers.end()
               : std::upper_bound(timers.begin(), timers.end(), through.sequence,
                                  [](uint64_t sequence, const Timer& timer) { return sequence < timer.sequence; });
-      for (auto it = timers.begin(); it != end; ++it) f(std::as_const(it->key), TimerPosition{time, it->sequence});
+      auto it = timers.begin();
+      try {
+        for (; it != end; ++it) f(std::as_const(it->key), TimerPosition{time, it->sequence});
+      } catch (...) {
+        timers.erase(timers.begin(), it + 1);
+        if (!timers.empty()) put_back(std::move(node));
+        throw;
+      }
       if (end == timers.end()) continue;
       // The rest are after `through`: back in the queue.
       timers.erase(timers.begin(), end);
-      auto inserted = buckets_.insert(std::move(node));
-      if (!inserted.inserted) {  // f added timers at that time too
-        for (Timer& timer : inserted.node.mapped().timers) add({time, timer.sequence}, timer.key);
-      }
+      put_back(std::move(node));
       return;
     }
   }
@@ -137,6 +143,16 @@ class TimerQueue {
     std::vector<Timer> timers;
     bool sorted = true;
   };
+  using Node = typename std::map<Timestamp, Bucket>::node_type;
+
+  // Returns pop_through()'s bucket, which holds the timers it did not fire.
+  void put_back(Node&& node) {
+    auto inserted = buckets_.insert(std::move(node));
+    if (!inserted.inserted) {  // f added timers at that time too
+      for (Timer& timer : inserted.node.mapped().timers) add({inserted.node.key(), timer.sequence}, timer.key);
+    }
+  }
+
   std::map<Timestamp, Bucket> buckets_;
 };
 

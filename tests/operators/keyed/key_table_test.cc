@@ -7,6 +7,7 @@
 #include <cstring>
 #include <map>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -493,6 +494,25 @@ TEST(KeyTableTest, ARestoredTableFiresTimersInTheOrderTheyWereSet) {
   EXPECT_THAT(fired, ElementsAre("x"));
   EXPECT_THAT(original_order, ElementsAre("z", "y", "x", "w"));
   EXPECT_EQ(restored_order, original_order);
+}
+
+// Under --on-error skip, user code that throws while a window fires skips
+// one record; the keys due after the one it threw for must still fire.
+TEST(KeyTableTest, ATimerThatThrowsLeavesTheTimersAfterItToTheNextRun) {
+  Table table;
+  for (const char* key : {"x", "y", "z"}) table.schedule(table.find_or_add(std::string(key)), 10);
+  table.schedule(table.find_or_add(std::string("later")), 20);
+  std::vector<std::string> fired;
+  auto fire = [&](Table::Entry& entry) {
+    fired.push_back(entry.first);
+    if (entry.first == "y") throw std::runtime_error("user code");
+  };
+  EXPECT_THROW(table.run_timers(15, fire), std::runtime_error);
+  EXPECT_THAT(fired, ElementsAre("x", "y"));
+  table.run_timers(15, fire);
+  EXPECT_THAT(fired, ElementsAre("x", "y", "z"));
+  table.run_timers(20, fire);
+  EXPECT_THAT(fired, ElementsAre("x", "y", "z", "later"));
 }
 
 TEST(KeyTableTest, IntegerKeysAreWrittenInTheirOrder) {
