@@ -69,7 +69,10 @@ Result<rocksdb::WriteBatch> PendingWrites::take() {
     std::erase_if(logs_, [](const std::unique_ptr<Log>& log) { return log->closed_; });
   }
   if (!error.is_ok()) return error;
+  return sorted_batch(taken);
+}
 
+Result<rocksdb::WriteBatch> PendingWrites::sorted_batch(const std::vector<Log::Block>& blocks) {
   struct Change {
     rocksdb::ColumnFamilyHandle* family;
     rocksdb::Slice key;
@@ -78,7 +81,7 @@ Result<rocksdb::WriteBatch> PendingWrites::take() {
   };
   std::vector<Change> changes;
   std::size_t total_bytes = 0;
-  for (const Log::Block& block : taken) {
+  for (const Log::Block& block : blocks) {
     total_bytes += block.size;
     const char* at = block.data.get();
     const char* const end = at + block.size;

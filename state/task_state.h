@@ -108,6 +108,9 @@ class PendingWrites {
   Result<rocksdb::WriteBatch> take();
 
  private:
+  // The changes in `blocks`, in take()'s order, as one write batch.
+  static Result<rocksdb::WriteBatch> sorted_batch(const std::vector<Log::Block>& blocks);
+
   std::mutex mutex_;
   std::vector<std::unique_ptr<Log>> logs_;  // in the order they were opened
   Status error_;

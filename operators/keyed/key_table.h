@@ -74,10 +74,10 @@
 #include <utility>
 #include <vector>
 
-#include "runtime/huge_page_allocator.h"
 #include "operators/keyed/key.h"
 #include "operators/keyed/timers.h"
 #include "runtime/encoding.h"
+#include "runtime/huge_page_allocator.h"
 #include "runtime/record.h"
 #include "runtime/state.h"
 #include "runtime/status.h"

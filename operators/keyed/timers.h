@@ -145,7 +145,7 @@ class TimerQueue {
   };
   using Node = typename std::map<Timestamp, Bucket>::node_type;
 
-  // Returns pop_through()'s bucket, which holds the timers it did not fire.
+  // Puts pop_through()'s bucket back, holding the timers it did not fire.
   void put_back(Node&& node) {
     auto inserted = buckets_.insert(std::move(node));
     if (!inserted.inserted) {  // f added timers at that time too

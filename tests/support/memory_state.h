@@ -61,7 +61,7 @@ class MemoryStageState final : public StateWriter, public StateReader {
       pending_ranges_.emplace_back(from, to);
       return;
     }
-    entries.erase(entries.lower_bound(from), entries.lower_bound(to));
+    erase_range(from, to);
   }
 
   // From now on writes wait for apply_pending(), as a store's wait for its
@@ -69,7 +69,7 @@ class MemoryStageState final : public StateWriter, public StateReader {
   // reads in between see the state as of the previous one.
   void defer_writes() { defer_ = true; }
   void apply_pending() {
-    for (const auto& [from, to] : pending_ranges_) entries.erase(entries.lower_bound(from), entries.lower_bound(to));
+    for (const auto& [from, to] : pending_ranges_) erase_range(from, to);
     pending_ranges_.clear();
     for (auto& [key, value] : pending_) {
       if (value) {
@@ -130,6 +130,10 @@ class MemoryStageState final : public StateWriter, public StateReader {
   }
 
  private:
+  void erase_range(std::string_view from, std::string_view to) {
+    if (from < to) entries.erase(entries.lower_bound(from), entries.lower_bound(to));
+  }
+
   WriteCounts counts_;
   StateMemory* memory_ = nullptr;
   bool defer_ = false;
